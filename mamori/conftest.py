@@ -1,0 +1,81 @@
+"""Shared test fixtures: organisations loaded from the presets and the named people who work there.
+
+Readable scenarios beat anonymous factories (STYLE.md): tests speak of ``komae.manager`` and
+``komae.staff``, not of user #3.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from mamori.people.models import Organization, Role
+from mamori.people.services import assign_role, create_person
+from mamori.policy.loader import preset_path, read_policy_file
+from mamori.policy.services import load_policy
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass
+class Org:
+    """An organisation with its policy and one person per role (attribute = role key)."""
+
+    organization: Organization
+    people: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["people"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def make_org(preset: str) -> Org:
+    load_policy(read_policy_file(preset_path(preset)), actor="test", source_name=f"preset:{preset}")
+    org = Organization.objects.get(key=preset)
+    result = Org(org)
+    for role in Role.objects.filter(organization=org):
+        person = create_person(
+            org,
+            actor="test",
+            username=f"{preset}-{role.key}",
+            display_name=role.title,
+            password=PASSWORD,
+            email=f"{role.key}@{preset}.example",
+        )
+        assign_role(role, person, actor="test")
+        result.people[role.key] = person
+    result.people["staff"] = create_person(
+        org,
+        actor="test",
+        username=f"{preset}-staff",
+        display_name="職員 山本",
+        password=PASSWORD,
+        email=f"staff@{preset}.example",
+        phone="内線1234",
+    )
+    return result
+
+
+@pytest.fixture
+def komae(db) -> Org:
+    return make_org("komae")
+
+
+@pytest.fixture
+def preset_org(db, request) -> Org:
+    return make_org(request.param)
+
+
+@pytest.fixture
+def outsider(db) -> Any:
+    """A person of another organisation (mutsu), who must see nothing of komae."""
+    other = make_org("mutsu")
+    return other.csirt_head
+
+
+@pytest.fixture
+def user_model():
+    return get_user_model()

@@ -1,0 +1,69 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from mamori.incidents import access
+from mamori.incidents.choices import State, TaskState
+from mamori.incidents.models import Task
+from mamori.intake.models import Report
+
+from .forms import PreferencesForm
+from .services import update_preferences
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 when the database answers; nothing more (load balancers call it often)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    incidents = access.incidents_for(user)
+    queue = incidents.filter(state__in=State.queue_states()).count() if access.can(user, "triage") else None
+    open_incidents = (
+        incidents.filter(state__in=State.open_states())
+        .exclude(state__in=State.queue_states())
+        .select_related("handler")
+        .order_by("-level", "-opened_at")[:20]
+    )
+    tasks = (
+        Task.objects.filter(
+            assignee=user, state=TaskState.OPEN, incident__organization_id=user.organization_id
+        )
+        .select_related("incident")
+        .order_by("due_at")[:20]
+    )
+    my_reports = Report.objects.filter(reporter=user).select_related("incident").order_by("-received_at")[:10]
+    return render(
+        request,
+        "home/dashboard.html",
+        {
+            "queue_count": queue,
+            "open_incidents": open_incidents,
+            "tasks": tasks,
+            "my_reports": my_reports,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    form = PreferencesForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        update_preferences(request.user, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Your preferences were saved."))
+        return redirect("home:preferences")
+    return render(request, "home/preferences.html", {"form": form})

@@ -1,0 +1,92 @@
+"""The worker's loop: run each due job, sleep, repeat; stop cleanly on SIGTERM/SIGINT.
+
+Work lives in database rows (DESIGN.md), so a worker that is killed loses nothing: the next one
+picks up the same rows. Jobs are plain functions that return how much they did.
+"""
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import close_old_connections
+
+log = logging.getLogger("mamori.worker")
+
+
+@dataclass
+class Job:
+    name: str
+    run: Callable[[], int]
+    every_seconds: float
+    next_at: float = 0.0
+
+
+@dataclass
+class Worker:
+    jobs: list[Job]
+    stopping: bool = False
+    passes: int = 0
+    done: dict[str, int] = field(default_factory=dict)
+
+    def stop(self, *_args) -> None:
+        # Finish the job in hand, then leave the loop.
+        self.stopping = True
+
+    def run_once(self) -> int:
+        total = 0
+        now = time.monotonic()
+        for job in self.jobs:
+            if self.stopping:
+                break
+            if job.next_at > now:
+                continue
+            close_old_connections()
+            try:
+                count = job.run()
+            except Exception:
+                # One failing job must not stop the others; the traceback goes to the log.
+                log.exception("job %s failed", job.name)
+                count = 0
+            job.next_at = time.monotonic() + job.every_seconds
+            self.done[job.name] = self.done.get(job.name, 0) + count
+            total += count
+        self.passes += 1
+        return total
+
+    def run_forever(self, max_passes: int | None = None) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        log.info("worker started with jobs: %s", ", ".join(j.name for j in self.jobs) or "none")
+        while not self.stopping and (max_passes is None or self.passes < max_passes):
+            if self.run_once() == 0:
+                self._sleep(settings.MAMORI_WORKER_IDLE_SECONDS)
+        log.info("worker stopped after %s passes", self.passes)
+
+    def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < end:
+            time.sleep(min(0.2, end - time.monotonic()))
+
+
+def check_journal() -> int:
+    """Re-verify the hash chain now and then, so tampering is noticed without waiting for an audit."""
+    from mamori.journal.verify import verify_chain
+
+    checked, problem = verify_chain()
+    if problem is not None:
+        log.critical("journal broken at entry #%s: %s", problem.seq, problem.message)
+    return 0
+
+
+def default_jobs() -> list[Job]:
+    jobs = [Job("check_journal", check_journal, 3600)]
+    if settings.MAMORI_INTAKE_MAILDIR:
+        from mamori.intake.mail import ingest_maildir
+
+        jobs.append(
+            Job("ingest_maildir", lambda: ingest_maildir(settings.MAMORI_INTAKE_MAILDIR).accepted, 30)
+        )
+    return jobs

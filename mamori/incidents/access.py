@@ -1,0 +1,92 @@
+"""Who may see and do what. Every object load for a user goes through here (STYLE.md).
+
+What a role may do comes from the active policy's ``permissions`` (each grant with its article);
+which roles a person holds comes from ``Assignment`` (holders and deputies alike: a deputy must be
+able to act when the holder cannot, komae 第4条第4項, katsushika 5(1)ア).
+"""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from mamori.people.models import Assignment
+from mamori.policy.services import NoActivePolicy, active_policy
+
+from .errors import NotAllowed, NotFound
+from .models import Incident
+
+
+def roles_of(user: Any) -> frozenset[str]:
+    """Role keys the person holds, as holder or deputy (cached on the user object per request)."""
+    if not getattr(user, "is_authenticated", False) or not user.organization_id:
+        return frozenset()
+    cached = getattr(user, "_mamori_roles", None)
+    if cached is None:
+        cached = frozenset(
+            Assignment.objects.filter(
+                person=user, role__active=True, role__organization_id=user.organization_id
+            ).values_list("role__key", flat=True)
+        )
+        user._mamori_roles = cached
+    return cached
+
+
+def permissions_of(user: Any) -> frozenset[str]:
+    if not getattr(user, "is_authenticated", False) or not user.organization_id:
+        return frozenset()
+    cached = getattr(user, "_mamori_permissions", None)
+    if cached is None:
+        try:
+            policy = active_policy(user.organization)
+        except NoActivePolicy:
+            return frozenset()
+        held = roles_of(user)
+        cached = frozenset(p for p, grant in policy.permissions.items() if held & set(grant.roles))
+        user._mamori_permissions = cached
+    return cached
+
+
+def can(user: Any, permission: str) -> bool:
+    return permission in permissions_of(user)
+
+
+def require(user: Any, permission: str, organization_id: int | None = None) -> None:
+    if organization_id is not None and getattr(user, "organization_id", None) != organization_id:
+        raise NotFound()
+    if not can(user, permission):
+        raise NotAllowed()
+
+
+def is_csirt(user: Any) -> bool:
+    if not roles_of(user):
+        return False
+    return user.organization and bool(
+        roles_of(user) & {r.key for r in active_policy(user.organization).roles if r.csirt}
+    )
+
+
+def incidents_for(user: Any) -> QuerySet[Incident]:
+    """Incidents this person may open: all of the organisation for roles granted ``view_all``;
+    otherwise those they handle or hold a task in. Restricted incidents only for CSIRT roles."""
+    if not getattr(user, "is_authenticated", False) or not user.organization_id:
+        return Incident.objects.none()
+    qs = Incident.objects.filter(organization_id=user.organization_id)
+    if can(user, "view_all"):
+        if not is_csirt(user):
+            qs = qs.filter(restricted=False)
+        return qs
+    return qs.filter(Q(handler=user) | Q(tasks__assignee=user)).distinct()
+
+
+def get_incident_for(user: Any, pk: Any, *, write: bool = False) -> Incident:
+    """Load one incident for ``user`` or raise ``NotFound`` (never revealing that it exists).
+
+    ``write=True`` also requires a role that may respond; the service checks the specific permission.
+    """
+    try:
+        incident = incidents_for(user).select_related("handler", "policy", "organization").get(pk=int(pk))
+    except (Incident.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+    if write and not (can(user, "respond") or can(user, "triage") or incident.handler_id == user.pk):
+        raise NotAllowed()
+    return incident

@@ -1,0 +1,286 @@
+"""Incidents and what happens to them: level history, obligations, actions, evidence, tasks.
+
+An incident is opened by its first report (``mamori.intake.Report``) in state ``received`` and
+shares that report's reference (e.g. R8-0001). The lifecycle is the table in ``transitions.py``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import CustodyEvent, ObligationKind, Phase, PublicationDecision, State, TaskState
+
+
+class ReferenceCounter(models.Model):
+    """The last number handed out in one fiscal year (April–March) of one organisation."""
+
+    organization = models.ForeignKey(
+        "people.Organization", verbose_name=_("organisation"), on_delete=models.PROTECT
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "fiscal_year"], name="counter_unique_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} FY{self.fiscal_year}: {self.last_number}"
+
+
+class Incident(models.Model):
+    organization = models.ForeignKey(
+        "people.Organization", verbose_name=_("organisation"), on_delete=models.PROTECT
+    )
+    reference = models.CharField(_("reference"), max_length=20)
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    title = models.CharField(_("title"), max_length=200)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.RECEIVED)
+    category = models.CharField(_("category"), max_length=50, blank=True)
+    level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_incidents",
+    )
+    policy = models.ForeignKey(
+        "policy.PolicyVersion",
+        verbose_name=_("policy version"),
+        on_delete=models.PROTECT,
+        help_text=_("The policy in force when the incident was last triaged."),
+    )
+    affected_systems = models.TextField(_("affected systems"), blank=True)
+    is_drill = models.BooleanField(
+        _("drill"), default=False, help_text=_("An exercise, not a real incident.")
+    )
+    personal_data = models.BooleanField(_("personal data involved"), default=False)
+    restricted = models.BooleanField(
+        _("restricted"), default=False, help_text=_("Visible only to the CSIRT and people added by name.")
+    )
+    triage_reason = models.TextField(_("triage reasoning"), blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    root_cause = models.TextField(_("root cause"), blank=True)
+    prevention_measures = models.TextField(_("recurrence-prevention measures"), blank=True)
+    publication_decision = models.CharField(
+        _("publication decision"), max_length=20, choices=PublicationDecision.choices, blank=True, default=""
+    )
+    publication_reason = models.TextField(_("reason for the publication decision"), blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged",
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    triaged_at = models.DateTimeField(_("triaged at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+    # Optimistic locking: every change increments it; a form carrying an older value is refused.
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "reference"], name="incident_unique_reference"),
+            models.CheckConstraint(condition=models.Q(level__lte=9), name="incident_level_range"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "state", "-opened_at"]),
+            models.Index(fields=["organization", "fiscal_year"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in State.open_states()
+
+
+class LevelChange(models.Model):
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="level_changes"
+    )
+    from_level = models.PositiveSmallIntegerField(_("from level"), null=True, blank=True)
+    to_level = models.PositiveSmallIntegerField(_("to level"))
+    reason = models.TextField(_("reason"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.PROTECT
+    )
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("level change")
+        verbose_name_plural = _("level changes")
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference}: {self.from_level} → {self.to_level}"
+
+
+class Obligation(models.Model):
+    """Something the policy says must happen because of this incident's level, category or flags.
+
+    ``key`` identifies the rule (e.g. ``notify:csirt_head``), so re-triaging never lists it twice.
+    """
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="obligations"
+    )
+    key = models.CharField(_("rule key"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=ObligationKind.choices)
+    role_key = models.CharField(_("role"), max_length=50, blank=True)
+    text = models.TextField(_("what must happen"))
+    basis = models.CharField(_("basis"), max_length=300, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    created_at = models.DateTimeField(_("listed at"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("done by"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    outcome = models.TextField(_("outcome"), blank=True)
+    waived = models.BooleanField(_("not needed"), default=False)
+
+    class Meta:
+        verbose_name = _("obligation")
+        verbose_name_plural = _("obligations")
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["incident", "key"], name="obligation_unique_key")]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
+class Action(models.Model):
+    """One entry of the response timeline."""
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="actions"
+    )
+    phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices)
+    description = models.TextField(_("what was done"))
+    taken_at = models.DateTimeField(_("done at"))
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+    # An emergency action of the policy (edogawa 基準第27条第1項第2号), done before approval.
+    emergency_action = models.CharField(_("emergency action"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+        ordering = ["taken_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+def evidence_path(instance: "Evidence", filename: str) -> str:
+    # Files are stored under their hash, never under a name the uploader chose.
+    return f"evidence/{instance.incident.organization_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Evidence(models.Model):
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="evidence"
+    )
+    description = models.TextField(_("description"))
+    file = models.FileField(_("file"), upload_to=evidence_path, blank=True, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    collected_at = models.DateTimeField(_("collected at"))
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("collected by"), on_delete=models.PROTECT
+    )
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["collected_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name or self.description[:60]
+
+
+class CustodyEntry(models.Model):
+    evidence = models.ForeignKey(
+        Evidence, verbose_name=_("evidence"), on_delete=models.PROTECT, related_name="custody"
+    )
+    event = models.CharField(_("event"), max_length=20, choices=CustodyEvent.choices)
+    holder = models.CharField(_("now held by"), max_length=200)
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("at"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT
+    )
+
+    class Meta:
+        verbose_name = _("custody entry")
+        verbose_name_plural = _("custody entries")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} {self.holder}"
+
+
+class Task(models.Model):
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="tasks"
+    )
+    title = models.CharField(_("task"), max_length=200)
+    details = models.TextField(_("details"), blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incident_tasks",
+    )
+    assignee_role = models.CharField(_("assigned to role"), max_length=50, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=20, choices=TaskState.choices, default=TaskState.OPEN)
+    result = models.TextField(_("result"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(assignee__isnull=True, assignee_role=""), name="task_has_assignee"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "incidents"
+urlpatterns = [
+    path("", views.incident_list, name="list"),
+    path("queue/", views.triage_queue, name="queue"),
+    path("<int:pk>/", views.incident_detail, name="detail"),
+    path("<int:pk>/triage/", views.triage, name="triage"),
+    path("<int:pk>/level/", views.change_level, name="level"),
+    path("<int:pk>/flags/", views.update_flags, name="flags"),
+    path("<int:pk>/assign/", views.assign, name="assign"),
+    path("<int:pk>/merge/", views.merge, name="merge"),
+    path("<int:pk>/actions/", views.add_action, name="add_action"),
+    path("<int:pk>/evidence/", views.add_evidence, name="add_evidence"),
+    path("<int:pk>/evidence/<int:evidence_pk>/custody/", views.add_custody, name="add_custody"),
+    path("<int:pk>/tasks/", views.add_task, name="add_task"),
+    path("<int:pk>/tasks/<int:task_pk>/done/", views.complete_task, name="complete_task"),
+    path("<int:pk>/checklist/<int:obligation_pk>/", views.complete_obligation, name="complete_obligation"),
+    path("<int:pk>/publication/", views.decide_publication, name="publication"),
+    path("<int:pk>/transitions/<slug:name>/", views.apply_transition, name="transition"),
+]

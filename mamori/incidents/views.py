@@ -1,0 +1,462 @@
+"""Incident pages: list, triage queue, detail with timeline, and one POST view per operation.
+
+Views parse forms and call services; every rule lives in the services. A service error is shown
+beside the form that caused it, with the status code the API would use.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from mamori.journal.services import entries_for
+from mamori.people.models import User
+from mamori.policy.services import NoActivePolicy, active_policy
+
+from . import access, response, services
+from .choices import LEVEL_COLOURS, STATE_COLOURS, State
+from .errors import Invalid, NotFound, ServiceError
+from .filters import IncidentFilterForm, filter_incidents
+from .forms import (
+    ActionForm,
+    AssignForm,
+    CustodyForm,
+    EvidenceForm,
+    FlagsForm,
+    LevelForm,
+    MergeForm,
+    ObligationForm,
+    PublicationForm,
+    ResultForm,
+    TaskForm,
+    TransitionForm,
+    TriageForm,
+)
+from .models import Incident
+from .timeline import build_timeline
+from .transitions import TRANSITIONS, available
+
+PAGE_SIZE = 50
+
+
+def _load(request: HttpRequest, pk: int, write: bool = False) -> Incident:
+    try:
+        return access.get_incident_for(request.user, pk, write=write)
+    except NotFound:
+        raise Http404 from None
+
+
+def list_queryset(user: Any, data: dict):
+    qs = filter_incidents(access.incidents_for(user), data)
+    return qs.select_related("handler").order_by("-opened_at", "-pk")
+
+
+@login_required
+@require_GET
+def incident_list(request: HttpRequest) -> HttpResponse:
+    form = IncidentFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(list_queryset(request.user, data), PAGE_SIZE).get_page(request.GET.get("page"))
+    policy = _policy_for(request.user)
+    return render(
+        request,
+        "incidents/list.html",
+        {
+            "form": form,
+            "page": page,
+            "categories": {c.key: c.label for c in policy.categories} if policy else {},
+            "handlers": User.objects.filter(
+                organization_id=request.user.organization_id, handled_incidents__isnull=False
+            ).distinct(),
+            "state_colours": STATE_COLOURS,
+            "level_colours": LEVEL_COLOURS,
+            "query": request.GET.copy().urlencode() if request.GET else "",
+        },
+        status=200 if form.is_valid() or not request.GET else 400,
+    )
+
+
+def _policy_for(user: Any):
+    try:
+        return active_policy(user.organization) if user.organization_id else None
+    except NoActivePolicy:
+        return None
+
+
+@login_required
+@require_GET
+def triage_queue(request: HttpRequest) -> HttpResponse:
+    if not (access.can(request.user, "triage") or access.can(request.user, "log_report")):
+        raise Http404
+    queue = (
+        access.incidents_for(request.user)
+        .filter(state__in=State.queue_states())
+        .prefetch_related("reports")
+        .order_by("opened_at")
+    )
+    return render(request, "incidents/queue.html", {"queue": queue})
+
+
+def _detail_context(request: HttpRequest, incident: Incident, **bound: Any) -> dict[str, Any]:
+    user = request.user
+    policy = services.policy_of(incident)
+    v = {"version": incident.version}
+    org = incident.organization_id
+    perms = access.permissions_of(user)
+    forms = {
+        "triage": TriageForm(
+            initial={
+                **v,
+                "title": incident.title,
+                "personal_data": incident.personal_data,
+                "restricted": incident.restricted,
+                "is_drill": incident.is_drill,
+            },
+            policy=policy,
+        ),
+        "level": LevelForm(initial={**v, "level": incident.level}, policy=policy),
+        "flags": FlagsForm(
+            initial={
+                **v,
+                "title": incident.title,
+                "affected_systems": incident.affected_systems,
+                "personal_data": incident.personal_data,
+                "restricted": incident.restricted,
+                "is_drill": incident.is_drill,
+            }
+        ),
+        "assign": AssignForm(initial={**v, "handler": incident.handler_id}, organization_id=org),
+        "merge": MergeForm(initial=v),
+        "action": ActionForm(initial=v, policy=policy),
+        "evidence": EvidenceForm(initial=v),
+        "task": TaskForm(initial=v, policy=policy, organization_id=org),
+        "publication": PublicationForm(initial={**v, "decision": incident.publication_decision}),
+        "transition": TransitionForm(
+            initial={
+                **v,
+                "summary": incident.summary,
+                "root_cause": incident.root_cause,
+                "prevention_measures": incident.prevention_measures,
+            }
+        ),
+        "custody": CustodyForm(),
+        "result": ResultForm(),
+        "obligation": ObligationForm(),
+    }
+    forms.update(bound)
+    reports = list(incident.reports.prefetch_related("attachments").select_related("reporter", "logged_by"))
+    evidence = list(incident.evidence.prefetch_related("custody__recorded_by").select_related("collected_by"))
+    return {
+        "incident": incident,
+        "policy": policy,
+        "forms": forms,
+        "perms": perms,
+        "level_spec": policy.level(incident.level),
+        "category_spec": policy.category(incident.category),
+        "reports": reports,
+        "evidence": evidence,
+        "obligations": list(incident.obligations.select_related("done_by")),
+        "tasks": list(incident.tasks.select_related("assignee", "done_by")),
+        "level_changes": list(incident.level_changes.select_related("changed_by")),
+        "timeline": build_timeline(incident, policy),
+        "journal": entries_for(incident),
+        "transitions": available(incident.state, perms),
+        "close_transition": TRANSITIONS["close"],
+        "role_titles": {r.key: r.title for r in policy.roles},
+        "state_colours": STATE_COLOURS,
+        "level_colours": LEVEL_COLOURS,
+        "in_queue": incident.state in State.queue_states(),
+        "is_handling": incident.state in (State.RESPONDING, State.RECOVERING, State.PREVENTING),
+    }
+
+
+@login_required
+@require_GET
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _load(request, pk)
+    return render(request, "incidents/detail.html", _detail_context(request, incident))
+
+
+def _operate(
+    request: HttpRequest,
+    pk: int,
+    form_name: str,
+    form: Any,
+    call: Callable[[Incident, dict[str, Any]], Any],
+    success: str,
+) -> HttpResponse:
+    """Validate ``form``, run the service, and either redirect or show the errors beside the form."""
+    incident = _load(request, pk)
+    status = 400
+    if form.is_valid():
+        try:
+            call(incident, form.cleaned_data)
+        except ServiceError as exc:
+            status = exc.status
+            for field, message in exc.fields.items():
+                form.add_error(field if field in form.fields else None, message)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, success)
+            return redirect("incidents:detail", pk=incident.pk)
+    incident.refresh_from_db()
+    context = _detail_context(request, incident, **{form_name: form})
+    context["error_form"] = form_name
+    return render(request, "incidents/detail.html", context, status=status)
+
+
+def _policy(pk: int, request: HttpRequest):
+    return services.policy_of(_load(request, pk))
+
+
+@login_required
+@require_POST
+def triage(request: HttpRequest, pk: int) -> HttpResponse:
+    form = TriageForm(request.POST, policy=_policy(pk, request))
+    return _operate(
+        request,
+        pk,
+        "triage",
+        form,
+        lambda i, d: services.triage(
+            i,
+            actor=request.user,
+            expected_version=d["version"],
+            is_incident=d["is_incident"],
+            reason=d["reason"],
+            category=d["category"],
+            level=d["level"],
+            title=d["title"],
+            personal_data=d["personal_data"],
+            restricted=d["restricted"],
+            is_drill=d["is_drill"],
+        ),
+        _("The triage decision was recorded."),
+    )
+
+
+@login_required
+@require_POST
+def change_level(request: HttpRequest, pk: int) -> HttpResponse:
+    form = LevelForm(request.POST, policy=_policy(pk, request))
+    return _operate(
+        request,
+        pk,
+        "level",
+        form,
+        lambda i, d: services.change_level(
+            i, actor=request.user, expected_version=d["version"], level=d["level"], reason=d["reason"]
+        ),
+        _("The level was changed."),
+    )
+
+
+@login_required
+@require_POST
+def update_flags(request: HttpRequest, pk: int) -> HttpResponse:
+    form = FlagsForm(request.POST)
+    return _operate(
+        request,
+        pk,
+        "flags",
+        form,
+        lambda i, d: services.set_flags(
+            i,
+            actor=request.user,
+            expected_version=d["version"],
+            personal_data=d["personal_data"],
+            restricted=d["restricted"],
+            is_drill=d["is_drill"],
+            affected_systems=d["affected_systems"],
+            title=d["title"],
+        ),
+        _("The incident was updated."),
+    )
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    form = AssignForm(request.POST, organization_id=request.user.organization_id or 0)
+    return _operate(
+        request,
+        pk,
+        "assign",
+        form,
+        lambda i, d: services.assign_handler(
+            i, actor=request.user, expected_version=d["version"], handler=d["handler"]
+        ),
+        _("The handler was assigned."),
+    )
+
+
+@login_required
+@require_POST
+def merge(request: HttpRequest, pk: int) -> HttpResponse:
+    form = MergeForm(request.POST)
+
+    def call(incident: Incident, d: dict[str, Any]) -> Incident:
+        target = access.incidents_for(request.user).filter(reference=d["into"].strip()).first()
+        if target is None:
+            raise Invalid(fields={"into": _("No incident with this reference.")})
+        return services.merge(incident, actor=request.user, expected_version=d["version"], into=target)
+
+    return _operate(request, pk, "merge", form, call, _("The report was merged."))
+
+
+@login_required
+@require_POST
+def add_action(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ActionForm(request.POST, policy=_policy(pk, request))
+    return _operate(
+        request,
+        pk,
+        "action",
+        form,
+        lambda i, d: response.record_action(
+            i,
+            actor=request.user,
+            expected_version=d["version"],
+            phase=d["phase"],
+            description=d["description"],
+            taken_at=d["taken_at"],
+            emergency_action=d.get("emergency_action", ""),
+        ),
+        _("The action was recorded."),
+    )
+
+
+@login_required
+@require_POST
+def add_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    form = EvidenceForm(request.POST, request.FILES)
+
+    def call(incident: Incident, d: dict[str, Any]):
+        upload = d.get("file")
+        return response.add_evidence(
+            incident,
+            actor=request.user,
+            expected_version=d["version"],
+            description=d["description"],
+            upload=upload,
+            filename=upload.name if upload else "",
+            content_type=getattr(upload, "content_type", "") or "",
+            collected_at=d["collected_at"],
+            holder=d["holder"],
+        )
+
+    return _operate(request, pk, "evidence", form, call, _("The evidence was recorded."))
+
+
+@login_required
+@require_POST
+def add_custody(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResponse:
+    form = CustodyForm(request.POST)
+
+    def call(incident: Incident, d: dict[str, Any]):
+        evidence = incident.evidence.filter(pk=evidence_pk).first()
+        if evidence is None:
+            raise NotFound()
+        return response.add_custody(
+            evidence, actor=request.user, event=d["event"], holder=d["holder"], note=d["note"], at=d["at"]
+        )
+
+    return _operate(request, pk, "custody", form, call, _("The custody entry was recorded."))
+
+
+@login_required
+@require_POST
+def add_task(request: HttpRequest, pk: int) -> HttpResponse:
+    form = TaskForm(
+        request.POST, policy=_policy(pk, request), organization_id=request.user.organization_id or 0
+    )
+    return _operate(
+        request,
+        pk,
+        "task",
+        form,
+        lambda i, d: response.create_task(
+            i,
+            actor=request.user,
+            expected_version=d["version"],
+            title=d["title"],
+            details=d["details"],
+            assignee=d["assignee"],
+            assignee_role=d["assignee_role"],
+            due_at=d["due_at"],
+        ),
+        _("The task was created."),
+    )
+
+
+@login_required
+@require_POST
+def complete_task(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+    form = ResultForm(request.POST)
+
+    def call(incident: Incident, d: dict[str, Any]):
+        task = incident.tasks.filter(pk=task_pk).first()
+        if task is None:
+            raise NotFound()
+        return response.complete_task(task, actor=request.user, result=d["result"])
+
+    return _operate(request, pk, "result", form, call, _("The task was marked done."))
+
+
+@login_required
+@require_POST
+def complete_obligation(request: HttpRequest, pk: int, obligation_pk: int) -> HttpResponse:
+    form = ObligationForm(request.POST)
+
+    def call(incident: Incident, d: dict[str, Any]):
+        ob = incident.obligations.filter(pk=obligation_pk).first()
+        if ob is None:
+            raise NotFound()
+        return services.complete_obligation(ob, actor=request.user, outcome=d["outcome"], waived=d["waived"])
+
+    return _operate(request, pk, "obligation", form, call, _("The checklist item was updated."))
+
+
+@login_required
+@require_POST
+def decide_publication(request: HttpRequest, pk: int) -> HttpResponse:
+    form = PublicationForm(request.POST)
+    return _operate(
+        request,
+        pk,
+        "publication",
+        form,
+        lambda i, d: services.decide_publication(
+            i, actor=request.user, expected_version=d["version"], decision=d["decision"], reason=d["reason"]
+        ),
+        _("The publication decision was recorded."),
+    )
+
+
+@login_required
+@require_POST
+def apply_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    if name not in TRANSITIONS:
+        raise Http404
+    form = TransitionForm(request.POST)
+    return _operate(
+        request,
+        pk,
+        "transition",
+        form,
+        lambda i, d: services.transition(
+            i,
+            name,
+            actor=request.user,
+            expected_version=d["version"],
+            **{k: d[k] for k in ("summary", "root_cause", "prevention_measures", "reason")},
+        ),
+        _("The incident is now: %(state)s") % {"state": State(TRANSITIONS[name].target).label},
+    )

@@ -1,0 +1,355 @@
+"""The schema of a policy file: an organisation's regulation encoded as data.
+
+Every rule carries ``basis``: the article it encodes (根拠). Where the regulation is silent the rule
+says ``basis: null`` and must then explain in ``note`` what default was chosen and why.
+Cross-references (role keys, levels) are checked in ``PolicyDocument.check_references`` so that a
+bad file is refused with the line and the problem.
+"""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Key = str  # a lowercase identifier: ``^[a-z][a-z0-9_]*$``
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+# What a reporter may be asked for at intake (mutsu 別表第1 確認項目; edogawa 基準第27条第1項第1号).
+IntakeItem = Literal[
+    "discovered_at",  # いつ: when it was found
+    "location",  # どこで: the site or place
+    "description",  # 何がどのように: what was found
+    "reporter_name",  # 発見者の氏名
+    "reporter_contact",  # 発見者の連絡先
+    "suspected_cause",  # 想定される原因
+    "impact_scope",  # 確認した被害影響範囲
+    "affected_systems",  # 対象の情報システム
+]
+
+# What the software lets people do; the policy says which roles may do each.
+Permission = Literal[
+    "log_report",  # PoC: log a call or mail on someone's behalf, see the triage queue
+    "triage",  # decide whether it is an incident, its category and level; merge reports
+    "assign",  # choose the handler
+    "respond",  # record actions, evidence and tasks; move between response phases
+    "close",  # declare closure (収束宣言)
+    "reopen",
+    "approve_publication",  # decide on outside reporting and publication
+    "view_all",  # see every incident of the organisation
+]
+
+
+class Rule(BaseModel):
+    """Anything that encodes a provision: it must say which article, or say why it has none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    basis: str | None = Field(description="The article this rule encodes, e.g. 要綱第10条第2項")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _silent_seed_is_explained(self):
+        if self.basis is not None and not self.basis.strip():
+            raise ValueError("basis_empty")
+        if self.basis is None and not (self.note and self.note.strip()):
+            raise ValueError("basis_null_without_note")
+        return self
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrganizationSpec(Strict):
+    key: str = Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=50)
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["municipality", "special_ward", "union", "other"] = "municipality"
+
+
+class DocumentSpec(Strict):
+    title: str = Field(min_length=1)
+    number: str | None = None
+    enacted: date | None = None
+    other_sources: list[str] = []
+
+
+class Contact(Strict):
+    label: str = Field(min_length=1)
+    value: str = Field(min_length=1)
+
+
+class IntakeItems(Rule):
+    items: list[IntakeItem] = Field(min_length=1)
+
+
+class PocSpec(Rule):
+    name: str = Field(min_length=1)
+    unit: str | None = None
+    address: str | None = None
+    hours: str | None = None
+    contacts: list[Contact] = []
+    required_items: IntakeItems
+
+
+class RoleSpec(Rule):
+    key: Key = Field(pattern=KEY_PATTERN, max_length=50)
+    title: str = Field(min_length=1, max_length=100)
+    post: str | None = Field(default=None, description="The office that holds the role, e.g. 総務部長")
+    duties: list[str] = []
+    csirt: bool = False
+    deputies: list[Key] = Field(default=[], description="Roles that act for this one, in order")
+
+
+class Notification(Rule):
+    role: Key
+    within_minutes: int | None = Field(default=None, ge=0, description="null means 速やかに (at once)")
+    text: str = Field(min_length=1)
+
+
+class LevelSpec(Rule):
+    value: int = Field(ge=0, le=9)
+    label: str = Field(min_length=1)
+    criteria: str = Field(min_length=1)
+    notify: list[Notification] = []
+
+
+class ChecklistItem(Rule):
+    text: str = Field(min_length=1)
+
+
+class CategorySpec(Rule):
+    key: Key = Field(pattern=KEY_PATTERN, max_length=50)
+    label: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    checklist: list[ChecklistItem] = []
+
+
+class PhaseSpec(Rule):
+    key: Literal[
+        "detection",
+        "triage",
+        "initial_response",
+        "containment",
+        "recovery",
+        "prevention",
+        "reporting",
+        "closure",
+    ]
+    label: str = Field(min_length=1)
+    description: str | None = None
+
+
+class Grant(Rule):
+    roles: list[Key] = Field(min_length=1)
+
+
+class ChainStep(Rule):
+    from_role: Key | Literal["staff", "public"]
+    to_role: Key
+    text: str | None = None
+
+
+class ReportingChain(Strict):
+    key: Key = Field(pattern=KEY_PATTERN)
+    label: str = Field(min_length=1)
+    steps: list[ChainStep] = Field(min_length=1)
+
+
+class Applies(Strict):
+    """When an outside body or checklist item applies. Empty means: always decide."""
+
+    levels: list[int] = []
+    categories: list[Key] = []
+    personal_data: bool | None = None
+
+
+class OutsideBody(Rule):
+    key: Key = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1)
+    when: str = Field(min_length=1, description="When the regulation says this body is told")
+    decided_by: Key | None = None
+    applies: Applies = Applies()
+
+
+class PublicationSpec(Rule):
+    decided_by: Key
+    consult: list[Key] = []
+    report_to: list[Key] = []
+
+
+class ClosureSpec(Rule):
+    prevention_with: list[Key] = []
+    records_to_keep: list[str] = []
+
+
+class EmergencyAction(Rule):
+    key: Key = Field(pattern=KEY_PATTERN)
+    label: str = Field(min_length=1)
+    by: list[Key] = Field(min_length=1)
+    report_after_to: list[Key] = Field(min_length=1)
+
+
+class EvaluationStep(Rule):
+    key: Key = Field(pattern=KEY_PATTERN)
+    text: str = Field(min_length=1)
+
+
+class ClassLevel(Strict):
+    key: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    handling: str | None = None
+
+
+class ClassAxis(Strict):
+    key: Key = Field(pattern=KEY_PATTERN)
+    label: str = Field(min_length=1)
+    levels: list[ClassLevel] = Field(min_length=1)
+
+
+class ClassificationSpec(Rule):
+    axes: list[ClassAxis] = Field(min_length=1)
+
+
+class PolicyDocument(Strict):
+    schema_version: Literal[1]
+    organization: OrganizationSpec
+    document: DocumentSpec
+    poc: PocSpec
+    roles: list[RoleSpec] = Field(min_length=1)
+    levels: list[LevelSpec] = Field(min_length=1)
+    categories: list[CategorySpec] = Field(min_length=1)
+    phases: list[PhaseSpec] = Field(min_length=1)
+    permissions: dict[Permission, Grant]
+    reporting_chains: list[ReportingChain] = []
+    outside_bodies: list[OutsideBody] = []
+    publication: PublicationSpec
+    closure: ClosureSpec
+    emergency_actions: list[EmergencyAction] = []
+    evaluation: list[EvaluationStep] = []
+    classification: ClassificationSpec | None = None
+
+    @field_validator("permissions")
+    @classmethod
+    def _every_permission_granted(cls, value):
+        missing = [p for p in Permission.__args__ if p not in value]  # type: ignore[attr-defined]
+        if missing:
+            raise ValueError("permissions_missing:" + ",".join(missing))
+        return value
+
+    # --- lookups used by the rest of the code -------------------------------------------------
+    def role(self, key: str) -> RoleSpec | None:
+        return next((r for r in self.roles if r.key == key), None)
+
+    def level(self, value: int | None) -> LevelSpec | None:
+        return next((lv for lv in self.levels if lv.value == value), None)
+
+    def category(self, key: str | None) -> CategorySpec | None:
+        return next((c for c in self.categories if c.key == key), None)
+
+    def phase(self, key: str | None) -> PhaseSpec | None:
+        return next((p for p in self.phases if p.key == key), None)
+
+    def roles_for(self, permission: str) -> list[str]:
+        grant = self.permissions.get(permission)  # type: ignore[call-overload]
+        return list(grant.roles) if grant else []
+
+    def requires(self, item: str) -> bool:
+        return item in self.poc.required_items.items
+
+
+class Reference(BaseModel):
+    """A problem found after parsing: the path to the offending value and what is wrong."""
+
+    path: tuple[str | int, ...]
+    code: str
+    detail: str = ""
+
+
+def check_references(doc: PolicyDocument) -> list[Reference]:
+    """Everything the types alone cannot say: unknown roles, duplicate keys, level numbering."""
+    problems: list[Reference] = []
+    role_keys = [r.key for r in doc.roles]
+    known = set(role_keys)
+
+    def role_ref(path: tuple[str | int, ...], key: str) -> None:
+        if key not in known:
+            problems.append(Reference(path=path, code="unknown_role", detail=key))
+
+    def unique(items: list, attr: str, section: str) -> None:
+        seen: set = set()
+        for i, item in enumerate(items):
+            value = getattr(item, attr)
+            if value in seen:
+                problems.append(Reference(path=(section, i, attr), code="duplicate_key", detail=str(value)))
+            seen.add(value)
+
+    unique(doc.roles, "key", "roles")
+    unique(doc.levels, "value", "levels")
+    unique(doc.categories, "key", "categories")
+    unique(doc.phases, "key", "phases")
+    unique(doc.outside_bodies, "key", "outside_bodies")
+    unique(doc.emergency_actions, "key", "emergency_actions")
+    unique(doc.reporting_chains, "key", "reporting_chains")
+
+    values = sorted(lv.value for lv in doc.levels)
+    if values and values != list(range(values[0], values[0] + len(values))):
+        problems.append(Reference(path=("levels",), code="levels_not_consecutive", detail=str(values)))
+    if not any(r.csirt for r in doc.roles):
+        problems.append(Reference(path=("roles",), code="no_csirt_role"))
+
+    for i, role in enumerate(doc.roles):
+        for j, deputy in enumerate(role.deputies):
+            role_ref(("roles", i, "deputies", j), deputy)
+            if deputy == role.key:
+                problems.append(
+                    Reference(path=("roles", i, "deputies", j), code="deputy_of_itself", detail=deputy)
+                )
+    for i, level in enumerate(doc.levels):
+        for j, n in enumerate(level.notify):
+            role_ref(("levels", i, "notify", j, "role"), n.role)
+    for perm, grant in doc.permissions.items():
+        for j, key in enumerate(grant.roles):
+            role_ref(("permissions", perm, "roles", j), key)
+    for i, chain in enumerate(doc.reporting_chains):
+        for j, step in enumerate(chain.steps):
+            if step.from_role not in ("staff", "public"):
+                role_ref(("reporting_chains", i, "steps", j, "from_role"), step.from_role)
+            role_ref(("reporting_chains", i, "steps", j, "to_role"), step.to_role)
+    category_keys = {c.key for c in doc.categories}
+    level_values = set(values)
+    for i, body in enumerate(doc.outside_bodies):
+        if body.decided_by:
+            role_ref(("outside_bodies", i, "decided_by"), body.decided_by)
+        for j, lv in enumerate(body.applies.levels):
+            if lv not in level_values:
+                problems.append(
+                    Reference(
+                        path=("outside_bodies", i, "applies", "levels", j),
+                        code="unknown_level",
+                        detail=str(lv),
+                    )
+                )
+        for j, cat in enumerate(body.applies.categories):
+            if cat not in category_keys:
+                problems.append(
+                    Reference(
+                        path=("outside_bodies", i, "applies", "categories", j),
+                        code="unknown_category",
+                        detail=cat,
+                    )
+                )
+    role_ref(("publication", "decided_by"), doc.publication.decided_by)
+    for j, key in enumerate(doc.publication.consult):
+        role_ref(("publication", "consult", j), key)
+    for j, key in enumerate(doc.publication.report_to):
+        role_ref(("publication", "report_to", j), key)
+    for j, key in enumerate(doc.closure.prevention_with):
+        role_ref(("closure", "prevention_with", j), key)
+    for i, action in enumerate(doc.emergency_actions):
+        for j, key in enumerate(action.by):
+            role_ref(("emergency_actions", i, "by", j), key)
+        for j, key in enumerate(action.report_after_to):
+            role_ref(("emergency_actions", i, "report_after_to", j), key)
+    return problems
