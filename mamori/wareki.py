@@ -43,9 +43,11 @@ def fiscal_year_era(fy: int) -> tuple[Era, int]:
     """The era name of a fiscal year.
 
     A fiscal year is named by the era in force at its end (31 March): FY2019 is 令和元年度, as
-    municipalities wrote it after the change of era in May 2019 (docs/adr/0002).
+    municipalities wrote it after the change of era in May 2019 (docs/adr/0002). The year is counted
+    from the year the fiscal year starts in: FY2026 (April 2026–March 2027) is 令和8年度.
     """
-    return era_of(date(fy + 1, 3, 31))
+    era, _year = era_of(date(fy + 1, 3, 31))
+    return era, fy - era.starts.year + 1
 
 
 def fiscal_year_label(fy: int, style: str = "wareki") -> str:

@@ -18,13 +18,14 @@ def verify_chain(batch_size: int = 2000) -> tuple[int, Problem | None]:
     expected_seq = 1
     prev_hash = GENESIS_HASH
     checked = 0
-    last_pk = 0
+    last_seq = 0
+    # In sequence order: the order the chain claims. A gap, a repeat or a broken link is named.
     while True:
-        batch = list(JournalEntry.objects.filter(pk__gt=last_pk).order_by("pk")[:batch_size])
+        batch = list(JournalEntry.objects.filter(seq__gt=last_seq).order_by("seq")[:batch_size])
         if not batch:
             break
         for entry in batch:
-            last_pk = entry.pk
+            last_seq = entry.seq
             checked += 1
             if entry.seq != expected_seq:
                 return checked, Problem(
@@ -37,12 +38,12 @@ def verify_chain(batch_size: int = 2000) -> tuple[int, Problem | None]:
             prev_hash = entry.hash
             expected_seq += 1
     head = JournalHead.objects.filter(pk=1).first()
-    last_seq = expected_seq - 1
+    chain_end = expected_seq - 1
     if head is None:
-        if last_seq:
+        if chain_end:
             return checked, Problem(None, None, "the journal head is missing")
-    elif head.last_seq != last_seq or head.last_hash != prev_hash:
+    elif head.last_seq != chain_end or head.last_hash != prev_hash:
         return checked, Problem(
-            head.last_seq, None, f"the head names entry {head.last_seq} but the chain ends at {last_seq}"
+            head.last_seq, None, f"the head names entry {head.last_seq} but the chain ends at {chain_end}"
         )
     return checked, None

@@ -105,15 +105,17 @@ def _sync_roles(org: Organization, doc: PolicyDocument, *, actor: Any) -> None:
             record(actor=actor, action="role.retired", obj=role, data={"key": key})
 
 
-_cache: dict[int, PolicyDocument] = {}
+# Keyed by the file's SHA-256, not the row's id: ids can be reused (a restored backup, a rolled-back
+# test), content hashes cannot.
+_cache: dict[str, PolicyDocument] = {}
 
 
 def document_of(version: PolicyVersion) -> PolicyDocument:
     """The parsed document of a stored version (parsed once per process)."""
-    doc = _cache.get(version.pk)
+    doc = _cache.get(version.sha256)
     if doc is None:
         doc = PolicyDocument.model_validate(version.document)
-        _cache[version.pk] = doc
+        _cache[version.sha256] = doc
     return doc
 
 
