@@ -211,7 +211,7 @@ def add_evidence(
     description: Form[str],
     collected_at: Form[datetime | None] = None,
     holder: Form[str] = "",
-    file: File[UploadedFile] | None = None,
+    file: File[UploadedFile] = None,  # type: ignore[assignment]
 ):
     incident = access.get_incident_for(request.auth, incident_id)
     if len(description) > 20000:

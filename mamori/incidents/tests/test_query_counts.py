@@ -1,0 +1,49 @@
+"""The incident list page and the API list run a fixed number of queries, whatever the number of incidents."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from mamori.api.auth import create_token
+
+from .scenario import report, triage
+
+pytestmark = pytest.mark.django_db
+
+
+def count_queries(fn) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = fn()
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def make_incidents(org, n: int) -> None:
+    for i in range(n):
+        incident = report(org, description=f"事象 {i}")
+        if i % 2:
+            triage(org, incident, level=i % 4)
+
+
+@pytest.mark.parametrize("path", ["/incidents/", "/incidents/?state=open&q=事象", "/incidents/queue/"])
+def test_list_pages_do_not_grow_with_incidents(komae, path):
+    client = Client()
+    client.force_login(komae.csirt_manager)
+    make_incidents(komae, 3)
+    few = count_queries(lambda: client.get(path))
+    make_incidents(komae, 12)
+    many = count_queries(lambda: client.get(path))
+    assert few == many, (few, many)
+
+
+def test_api_list_does_not_grow_with_incidents(komae):
+    _token, clear = create_token(komae.csirt_manager, actor="test", name="t")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {clear}")
+    client.get("/api/v1/incidents")  # the first call records the token's last use
+    make_incidents(komae, 3)
+    few = count_queries(lambda: client.get("/api/v1/incidents"))
+    make_incidents(komae, 12)
+    many = count_queries(lambda: client.get("/api/v1/incidents"))
+    assert few == many, (few, many)
+    assert many <= 8
