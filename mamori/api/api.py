@@ -25,7 +25,7 @@ api.add_router("/v1/", incidents_router)
 
 
 def error(request, status: int, code: str, message: str, fields: dict | None = None):
-    body = {"code": code, "message": message}
+    body: dict[str, object] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
     return api.create_response(request, body, status=status)

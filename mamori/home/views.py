@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from mamori.http import AuthedRequest
 from mamori.incidents import access
 from mamori.incidents.choices import State, TaskState
 from mamori.incidents.models import Task
@@ -28,7 +29,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     user = request.user
     incidents = access.incidents_for(user)
     queue = incidents.filter(state__in=State.queue_states()).count() if access.can(user, "triage") else None
@@ -40,7 +41,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     tasks = (
         Task.objects.filter(
-            assignee=user, state=TaskState.OPEN, incident__organization_id=user.organization_id
+            assignee=user, state=TaskState.OPEN, incident__organization=user.organization
         )
         .select_related("incident")
         .order_by("due_at")[:20]
@@ -60,7 +61,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthedRequest) -> HttpResponse:
     form = PreferencesForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         update_preferences(request.user, actor=request.user, **form.cleaned_data)

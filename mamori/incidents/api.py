@@ -36,7 +36,7 @@ class IncidentOut(Schema):
 
     @staticmethod
     def resolve_handler(obj: Incident) -> str | None:
-        return obj.handler.username if obj.handler_id else None
+        return obj.handler.username if obj.handler else None
 
 
 class ReportSummary(Schema):
@@ -118,7 +118,7 @@ def list_incidents(request, filters: Query[Filters]):
     raw = {k: v for k, v in filters.dict().items() if v is not None and k not in ("page", "page_size")}
     form = IncidentFilterForm(raw)
     if not form.is_valid():
-        raise Invalid(fields={k: " ".join(v) for k, v in form.errors.items()})
+        raise Invalid(fields={k: " ".join(str(e) for e in v) for k, v in form.errors.items()})
     qs = list_queryset(request.auth, form.cleaned_data)
     start = (filters.page - 1) * filters.page_size
     return {
@@ -222,7 +222,7 @@ def add_evidence(
         expected_version=version,
         description=description,
         upload=file,
-        filename=file.name if file else "",
+        filename=(file.name or "") if file else "",
         content_type=(file.content_type or "") if file else "",
         collected_at=collected_at,
         holder=holder,

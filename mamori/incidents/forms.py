@@ -49,8 +49,8 @@ class TriageForm(VersionedForm):
 
     def __init__(self, *args, policy: PolicyDocument, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = _policy_choices(policy.categories, "key", "label")
-        self.fields["level"].choices = [(str(lv.value), f"{lv.label}: {lv.criteria}") for lv in policy.levels]
+        self.fields["category"].choices = _policy_choices(policy.categories, "key", "label")  # type: ignore[attr-defined]
+        self.fields["level"].choices = [(str(lv.value), f"{lv.label}: {lv.criteria}") for lv in policy.levels]  # type: ignore[attr-defined]
 
 
 class LevelForm(VersionedForm):
@@ -61,7 +61,7 @@ class LevelForm(VersionedForm):
 
     def __init__(self, *args, policy: PolicyDocument, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["level"].choices = [(str(lv.value), f"{lv.label}: {lv.criteria}") for lv in policy.levels]
+        self.fields["level"].choices = [(str(lv.value), f"{lv.label}: {lv.criteria}") for lv in policy.levels]  # type: ignore[attr-defined]
 
 
 class FlagsForm(VersionedForm):
@@ -82,7 +82,7 @@ class AssignForm(VersionedForm):
 
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["handler"].queryset = User.objects.filter(
+        self.fields["handler"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             organization_id=organization_id, is_active=True
         ).order_by("username")
 
@@ -101,7 +101,7 @@ class ActionForm(VersionedForm):
 
     def __init__(self, *args, policy: PolicyDocument, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["emergency_action"].choices = [("", _("None"))] + [
+        self.fields["emergency_action"].choices = [("", _("None"))] + [  # type: ignore[attr-defined]
             (e.key, e.label) for e in policy.emergency_actions
         ]
         if not policy.emergency_actions:
@@ -137,10 +137,10 @@ class TaskForm(VersionedForm):
 
     def __init__(self, *args, policy: PolicyDocument, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = User.objects.filter(
+        self.fields["assignee"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             organization_id=organization_id, is_active=True
         ).order_by("username")
-        self.fields["assignee_role"].choices = _policy_choices(policy.roles, "key", "title")
+        self.fields["assignee_role"].choices = _policy_choices(policy.roles, "key", "title")  # type: ignore[attr-defined]
 
 
 class ResultForm(forms.Form):

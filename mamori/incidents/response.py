@@ -111,9 +111,7 @@ def record_action(
             },
         )
         if emergency is not None:
-            titles = ", ".join(
-                (policy.role(k).title if policy.role(k) else k) for k in emergency.report_after_to
-            )  # type: ignore[union-attr]
+            titles = ", ".join(getattr(policy.role(k), "title", k) for k in emergency.report_after_to)
             ob = Obligation.objects.create(
                 incident=incident,
                 key=f"after_report:{action.pk}",

@@ -27,7 +27,7 @@ def build_timeline(incident: Incident, policy: PolicyDocument) -> list[Entry]:
     labels = {p.key: p.label for p in policy.phases}
 
     def phase_label(key: str) -> str:
-        return labels.get(key) or str(Phase(key).label)
+        return labels.get(key) or str(Phase(key).label)  # type: ignore[call-overload]
 
     entries: list[Entry] = []
     for report in incident.reports.all():

@@ -10,11 +10,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mamori.http import AuthedRequest
 from mamori.journal.services import entries_for
 from mamori.people.models import User
 from mamori.policy.services import NoActivePolicy, active_policy
@@ -45,7 +46,7 @@ from .transitions import TRANSITIONS, available
 PAGE_SIZE = 50
 
 
-def _load(request: HttpRequest, pk: int, write: bool = False) -> Incident:
+def _load(request: AuthedRequest, pk: int, write: bool = False) -> Incident:
     try:
         return access.get_incident_for(request.user, pk, write=write)
     except NotFound:
@@ -59,7 +60,7 @@ def list_queryset(user: Any, data: dict):
 
 @login_required
 @require_GET
-def incident_list(request: HttpRequest) -> HttpResponse:
+def incident_list(request: AuthedRequest) -> HttpResponse:
     form = IncidentFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     page = Paginator(list_queryset(request.user, data), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -72,7 +73,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "categories": {c.key: c.label for c in policy.categories} if policy else {},
             "handlers": User.objects.filter(
-                organization_id=request.user.organization_id, handled_incidents__isnull=False
+                organization=request.user.organization, handled_incidents__isnull=False
             ).distinct(),
             "state_colours": STATE_COLOURS,
             "level_colours": LEVEL_COLOURS,
@@ -91,7 +92,7 @@ def _policy_for(user: Any):
 
 @login_required
 @require_GET
-def triage_queue(request: HttpRequest) -> HttpResponse:
+def triage_queue(request: AuthedRequest) -> HttpResponse:
     if not (access.can(request.user, "triage") or access.can(request.user, "log_report")):
         raise Http404
     queue = (
@@ -103,7 +104,7 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/queue.html", {"queue": queue})
 
 
-def _detail_context(request: HttpRequest, incident: Incident, **bound: Any) -> dict[str, Any]:
+def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) -> dict[str, Any]:
     user = request.user
     policy = services.policy_of(incident)
     v = {"version": incident.version}
@@ -178,13 +179,13 @@ def _detail_context(request: HttpRequest, incident: Incident, **bound: Any) -> d
 
 @login_required
 @require_GET
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _load(request, pk)
     return render(request, "incidents/detail.html", _detail_context(request, incident))
 
 
 def _operate(
-    request: HttpRequest,
+    request: AuthedRequest,
     pk: int,
     form_name: str,
     form: Any,
@@ -212,13 +213,13 @@ def _operate(
     return render(request, "incidents/detail.html", context, status=status)
 
 
-def _policy(pk: int, request: HttpRequest):
+def _policy(pk: int, request: AuthedRequest):
     return services.policy_of(_load(request, pk))
 
 
 @login_required
 @require_POST
-def triage(request: HttpRequest, pk: int) -> HttpResponse:
+def triage(request: AuthedRequest, pk: int) -> HttpResponse:
     form = TriageForm(request.POST, policy=_policy(pk, request))
     return _operate(
         request,
@@ -244,7 +245,7 @@ def triage(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_level(request: HttpRequest, pk: int) -> HttpResponse:
+def change_level(request: AuthedRequest, pk: int) -> HttpResponse:
     form = LevelForm(request.POST, policy=_policy(pk, request))
     return _operate(
         request,
@@ -260,7 +261,7 @@ def change_level(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def update_flags(request: HttpRequest, pk: int) -> HttpResponse:
+def update_flags(request: AuthedRequest, pk: int) -> HttpResponse:
     form = FlagsForm(request.POST)
     return _operate(
         request,
@@ -283,7 +284,7 @@ def update_flags(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
+def assign(request: AuthedRequest, pk: int) -> HttpResponse:
     form = AssignForm(request.POST, organization_id=request.user.organization_id or 0)
     return _operate(
         request,
@@ -299,7 +300,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def merge(request: HttpRequest, pk: int) -> HttpResponse:
+def merge(request: AuthedRequest, pk: int) -> HttpResponse:
     form = MergeForm(request.POST)
 
     def call(incident: Incident, d: dict[str, Any]) -> Incident:
@@ -313,7 +314,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def add_action(request: HttpRequest, pk: int) -> HttpResponse:
+def add_action(request: AuthedRequest, pk: int) -> HttpResponse:
     form = ActionForm(request.POST, policy=_policy(pk, request))
     return _operate(
         request,
@@ -335,7 +336,7 @@ def add_action(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def add_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def add_evidence(request: AuthedRequest, pk: int) -> HttpResponse:
     form = EvidenceForm(request.POST, request.FILES)
 
     def call(incident: Incident, d: dict[str, Any]):
@@ -357,7 +358,7 @@ def add_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def add_custody(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResponse:
+def add_custody(request: AuthedRequest, pk: int, evidence_pk: int) -> HttpResponse:
     form = CustodyForm(request.POST)
 
     def call(incident: Incident, d: dict[str, Any]):
@@ -373,7 +374,7 @@ def add_custody(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResponse
 
 @login_required
 @require_POST
-def add_task(request: HttpRequest, pk: int) -> HttpResponse:
+def add_task(request: AuthedRequest, pk: int) -> HttpResponse:
     form = TaskForm(
         request.POST, policy=_policy(pk, request), organization_id=request.user.organization_id or 0
     )
@@ -398,7 +399,7 @@ def add_task(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def complete_task(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+def complete_task(request: AuthedRequest, pk: int, task_pk: int) -> HttpResponse:
     form = ResultForm(request.POST)
 
     def call(incident: Incident, d: dict[str, Any]):
@@ -412,7 +413,7 @@ def complete_task(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def complete_obligation(request: HttpRequest, pk: int, obligation_pk: int) -> HttpResponse:
+def complete_obligation(request: AuthedRequest, pk: int, obligation_pk: int) -> HttpResponse:
     form = ObligationForm(request.POST)
 
     def call(incident: Incident, d: dict[str, Any]):
@@ -426,7 +427,7 @@ def complete_obligation(request: HttpRequest, pk: int, obligation_pk: int) -> Ht
 
 @login_required
 @require_POST
-def decide_publication(request: HttpRequest, pk: int) -> HttpResponse:
+def decide_publication(request: AuthedRequest, pk: int) -> HttpResponse:
     form = PublicationForm(request.POST)
     return _operate(
         request,
@@ -442,7 +443,7 @@ def decide_publication(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def apply_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+def apply_transition(request: AuthedRequest, pk: int, name: str) -> HttpResponse:
     if name not in TRANSITIONS:
         raise Http404
     form = TransitionForm(request.POST)

@@ -1,6 +1,7 @@
 """Report forms. Which items are required comes from the policy (PoC 確認項目)."""
 
 import time
+from typing import Any
 
 from django import forms
 from django.core import signing
@@ -91,21 +92,19 @@ class ReportForm(forms.Form):
 
     def to_input(self) -> ReportInput:
         d = self.cleaned_data
-        return ReportInput(
-            **{
-                k: (d.get(k) or ("" if k != "discovered_at" else None))
-                for k in (
-                    "discovered_at",
-                    "location",
-                    "description",
-                    "suspected_cause",
-                    "impact_scope",
-                    "affected_systems",
-                    "reporter_name",
-                    "reporter_contact",
-                )
-            }
-        )
+        text = {
+            k: d.get(k) or ""
+            for k in (
+                "location",
+                "description",
+                "suspected_cause",
+                "impact_scope",
+                "affected_systems",
+                "reporter_name",
+                "reporter_contact",
+            )
+        }
+        return ReportInput(discovered_at=d.get("discovered_at"), **text)
 
 
 class StaffReportForm(ReportForm):
@@ -136,8 +135,8 @@ class PublicReportForm(ReportForm):
             self.initial["started"] = sign_form_start()
         self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         if cleaned.get("website"):
             raise forms.ValidationError(
                 _("The form could not be accepted. Please telephone the point of contact."), code="spam"
@@ -148,8 +147,10 @@ class PublicReportForm(ReportForm):
                 _("The form could not be accepted. Please reload the page."), code="tampered"
             )
         if age > MAX_FORM_AGE:
-            self.data = self.data.copy()
-            self.data["started"] = sign_form_start()
+            # Re-stamp, so that sending the same (kept) answers again works.
+            data = self.data.copy()  # type: ignore[attr-defined]
+            data["started"] = sign_form_start()
+            self.data = data
             raise forms.ValidationError(
                 _("The form was open for too long. Please send it again."), code="expired"
             )

@@ -26,6 +26,7 @@ from mamori.incidents.models import Incident
 from mamori.incidents.references import next_reference
 from mamori.journal.services import record
 from mamori.people.models import Organization
+from mamori.policy.schema import IntakeItem
 from mamori.policy.services import active_version, document_of
 
 from .choices import Channel
@@ -80,7 +81,7 @@ def item_labels() -> dict[str, str]:
     }
 
 
-def validate(data: ReportInput, required: list[str]) -> dict[str, str]:
+def validate(data: ReportInput, required: list[str] | list[IntakeItem]) -> dict[str, str]:
     """Field errors for a report, in the reporter's language."""
     labels = item_labels()
     errors: dict[str, str] = {}

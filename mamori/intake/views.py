@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from mamori.http import AuthedRequest
 from mamori.incidents import access
 from mamori.incidents.errors import ServiceError
 from mamori.people.models import Organization
@@ -17,7 +18,7 @@ from mamori.policy.services import NoActivePolicy, active_policy
 
 from .choices import Channel
 from .forms import LoggedReportForm, PublicReportForm, StaffReportForm
-from .services import Upload, public_status, report_by_token, submit_report
+from .services import Received, Upload, public_status, report_by_token, submit_report
 
 
 def public_organization() -> Organization:
@@ -43,17 +44,16 @@ def _client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def _submit(request: HttpRequest, form, organization: Organization, **kwargs):
-    """Run the service; put its field errors on the form. Returns the result or None."""
+def _submit(form, organization: Organization, **kwargs) -> tuple[Received | None, int]:
+    """Run the service; put its field errors on the form. Returns (the result or None, HTTP status)."""
     try:
-        return submit_report(organization, form.to_input(), uploads=_uploads(form), **kwargs)
+        return submit_report(organization, form.to_input(), uploads=_uploads(form), **kwargs), 200
     except ServiceError as exc:
         for field, message in exc.fields.items():
             form.add_error(field if field in form.fields else None, message)
         if not exc.fields:
             form.add_error(None, exc.message)
-        request.mamori_error_status = exc.status
-        return None
+        return None, exc.status
 
 
 @never_cache
@@ -69,12 +69,8 @@ def public_report(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            received = _submit(
-                request,
-                form,
-                organization,
-                channel=Channel.PUBLIC_FORM,
-                client_address=_client_address(request),
+            received, status = _submit(
+                form, organization, channel=Channel.PUBLIC_FORM, client_address=_client_address(request)
             )
             if received is not None:
                 # The secret link is shown once, on the next page, and never stored in clear.
@@ -83,7 +79,6 @@ def public_report(request: HttpRequest) -> HttpResponse:
                     "token": received.status_token,
                 }
                 return redirect("public:thanks")
-            status = getattr(request, "mamori_error_status", 400)
     return render(
         request,
         "intake/public_form.html",
@@ -118,14 +113,15 @@ def public_status_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def staff_report(request: HttpRequest) -> HttpResponse:
+def staff_report(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    if not user.organization_id:
+    if user.organization is None:
         raise Http404
     policy = active_policy(user.organization)
     form = StaffReportForm(request.POST or None, request.FILES or None, policy=policy)
+    status = 200 if request.method == "GET" else 400
     if request.method == "POST" and form.is_valid():
-        received = _submit(request, form, user.organization, channel=Channel.STAFF_FORM, actor=user)
+        received, status = _submit(form, user.organization, channel=Channel.STAFF_FORM, actor=user)
         if received is not None:
             messages.success(
                 request,
@@ -133,24 +129,23 @@ def staff_report(request: HttpRequest) -> HttpResponse:
                 % {"ref": received.report.reference},
             )
             return redirect("home:dashboard")
-    status = 200 if request.method == "GET" else getattr(request, "mamori_error_status", 400)
     return render(request, "intake/staff_form.html", {"form": form, "policy": policy}, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def log_report(request: HttpRequest) -> HttpResponse:
+def log_report(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    if not access.can(user, "log_report"):
+    if user.organization is None or not access.can(user, "log_report"):
         raise Http404
     policy = active_policy(user.organization)
     form = LoggedReportForm(request.POST or None, request.FILES or None, policy=policy)
+    status = 200 if request.method == "GET" else 400
     if request.method == "POST" and form.is_valid():
-        received = _submit(
-            request, form, user.organization, channel=form.cleaned_data["channel"], actor=user, on_behalf=True
+        received, status = _submit(
+            form, user.organization, channel=form.cleaned_data["channel"], actor=user, on_behalf=True
         )
         if received is not None:
             messages.success(request, _("Logged as %(ref)s.") % {"ref": received.report.reference})
             return redirect("incidents:detail", pk=received.incident.pk)
-    status = 200 if request.method == "GET" else getattr(request, "mamori_error_status", 400)
     return render(request, "intake/log_form.html", {"form": form, "policy": policy}, status=status)

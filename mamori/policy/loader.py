@@ -51,7 +51,7 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+                key = self.loader.construct_object(key_node, deep=True)
                 if not isinstance(key, str | int) or isinstance(key, bool):
                     self.errors.append(
                         PolicyError(key_node.start_mark.line + 1, _dotted(path), _("a key must be text"))
@@ -72,7 +72,7 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+        return self.loader.construct_object(node, deep=True)
 
     def line_of(self, path: PathT) -> int | None:
         # The deepest prefix we know: a missing key is reported at its parent's line.
@@ -151,7 +151,7 @@ def parse_policy(text: str) -> PolicyDocument:
         raise PolicyInvalid([PolicyError(None, "", _("the file is larger than 1 MB"))])
     loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()  # type: ignore[no-untyped-call]
+        node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or ""
@@ -169,7 +169,7 @@ def parse_policy(text: str) -> PolicyDocument:
             [PolicyError(None, "", _("not valid YAML: %(problem)s") % {"problem": exc})]
         ) from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     if node is None:
         raise PolicyInvalid([PolicyError(None, "", _("the file is empty"))])
     builder = _Builder(loader)
@@ -195,7 +195,7 @@ def parse_policy(text: str) -> PolicyDocument:
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
-            errors.append(PolicyError(builder.line_of(loc), _dotted(loc), _message(err)))
+            errors.append(PolicyError(builder.line_of(loc), _dotted(loc), _message(dict(err))))
         raise PolicyInvalid(_sorted(errors)) from None
     for ref in check_references(doc):
         message = _REFERENCE_MESSAGES[ref.code](ref.detail)

@@ -1,7 +1,9 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from mamori.http import AuthedRequest
 
 from .models import PolicyVersion
 from .services import NoActivePolicy, active_version, document_of
@@ -9,7 +11,7 @@ from .services import NoActivePolicy, active_version, document_of
 
 @login_required
 @require_GET
-def policy_detail(request: HttpRequest) -> HttpResponse:
+def policy_detail(request: AuthedRequest) -> HttpResponse:
     """The rules in force, each with its article, and every version loaded (who, when)."""
     org = request.user.organization
     if org is None:

@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if bool(options["file"]) == bool(options["preset"]):
             raise CommandError(_("give either a file or --preset NAME"))
-        actor = "manage.py load_policy"
+        actor: object = "manage.py load_policy"
         if options["as_user"]:
             actor = get_user_model().objects.filter(username=options["as_user"]).first()
             if actor is None:

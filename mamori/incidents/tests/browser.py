@@ -1,0 +1,160 @@
+"""Click-through tests in Debian's chromium, driven by Playwright's sync API.
+
+Loaded by test modules with ``pytest_plugins = ["mamori.incidents.tests.browser"]``. Nothing here is
+autouse: a plugin's fixtures apply to the whole session, and only browser tests should pay for them.
+
+We never download a browser (``playwright install`` is forbidden): ``make test`` installs Debian's
+chromium and a Japanese font, and without them the browser tests are skipped, saying why.
+
+Elements are found by what does not change when the UI is translated: form ``action`` URLs (from
+``reverse``), input ``name``s, ids and classes. Where a test must compare visible text, ``ja()``
+gives what the page shows for an English source string.
+"""
+
+import importlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.urls import reverse
+from django.utils import translation
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+TIMEOUT_MS = 15_000
+
+# The SQL that makes journal entries append-only, kept in one place: the migration that adds it.
+_journal_triggers = importlib.import_module("mamori.journal.migrations.0003_append_only_triggers")
+
+
+def ja(source: str) -> str:
+    """What a page in Japanese shows for ``source`` (the English msgid, the stable part)."""
+    with translation.override("ja"):
+        return translation.gettext(source)
+
+
+@pytest.fixture
+def journal_emptied_after(transactional_db: None) -> Iterator[None]:
+    """Empty the journal before pytest-django flushes the database after a transactional test.
+
+    On SQLite the append-only triggers (journal migration 0003) make the flush's ``DELETE FROM
+    journal_journalentry`` fail, so every live_server test would error at teardown. PostgreSQL
+    flushes with TRUNCATE, which row triggers do not see. The triggers are back before the flush.
+    """
+    yield
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for sql in _journal_triggers.SQLITE_REVERSE:
+            cursor.execute(sql)
+        cursor.execute("DELETE FROM journal_journalentry")
+        for sql in _journal_triggers.SQLITE:
+            cursor.execute(sql)
+
+
+@pytest.fixture
+def chromium(journal_emptied_after: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Debian's chromium, started for one test and closed after it."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread, so Django would refuse the ORM calls
+    # the test makes between clicks (fixtures, journal check). The test is still fully synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(browser: Any, viewport: dict[str, int] | None = None) -> Any:
+    """A page in a context of its own: one person, with their own cookies, in Japan."""
+    context = browser.new_context(
+        viewport=viewport or DESKTOP,
+        locale="ja-JP",
+        timezone_id="Asia/Tokyo",
+        is_mobile=viewport == PHONE,
+        has_touch=viewport == PHONE,
+    )
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    return page
+
+
+@pytest.fixture
+def browser_page(chromium: Any) -> Any:
+    """A desktop-sized page for the first person of the scenario."""
+    return new_page(chromium)
+
+
+def url(live_server: Any, name: str, *args: Any) -> str:
+    return live_server.url + reverse(name, args=args)
+
+
+def goto(page: Any, address: str) -> Any:
+    """Open ``address`` and insist that it answered 200."""
+    response = page.goto(address)
+    assert response is not None and response.status == 200, (
+        f"{address} answered {response.status if response else 'nothing'}"
+    )
+    return response
+
+
+def submit(page: Any, form: Any, *, expect_status: tuple[int, ...] = (302, 303)) -> Any:
+    """Press the submit button of ``form`` and wait until the next page has loaded.
+
+    A form rejected by the server is shown again with status 400 or 409; the assertion then quotes
+    the errors the person would see, not a timeout.
+    """
+    action = form.get_attribute("action") or ""
+    with (
+        page.expect_navigation(),
+        page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith(action)) as posted,
+    ):
+        form.locator("button[type=submit]").click()
+    status = posted.value.status
+    if status not in expect_status:
+        errors = page.locator(".errors, .field-error").all_inner_texts()
+        raise AssertionError(f"POST {action or page.url} answered {status}: {errors}")
+    return posted.value
+
+
+def login(page: Any, live_server: Any, user: Any) -> None:
+    """Log ``user`` in through the login page (password: conftest.PASSWORD)."""
+    from mamori.conftest import PASSWORD
+
+    goto(page, url(live_server, "login"))
+    form = page.locator("form:has(input[name=password])")
+    form.locator("input[name=username]").fill(user.username)
+    form.locator("input[name=password]").fill(PASSWORD)
+    submit(page, form)
+    assert page.locator(f"form[action='{reverse('logout')}']").count() == 1, (
+        f"{user.username} is not logged in"
+    )
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """A full-page PNG in test-artifacts/ (gitignored), to look at after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
