@@ -1,5 +1,7 @@
 """Report intake pages: the public form (no account), the staff form, and the PoC's log form."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +16,7 @@ from mamori.http import AuthedRequest
 from mamori.incidents import access
 from mamori.incidents.errors import ServiceError
 from mamori.people.models import Organization
+from mamori.policy.schema import PolicyDocument
 from mamori.policy.services import NoActivePolicy, active_policy
 
 from .choices import Channel
@@ -37,6 +40,16 @@ def _uploads(form) -> list[Upload]:
         Upload(f, f.name, getattr(f, "content_type", "") or "")
         for f in form.cleaned_data.get("attachments") or []
     ]
+
+
+def _organization_and_policy(user: Any) -> tuple[Organization, PolicyDocument]:
+    """The person's organisation and its policy; none (or no policy loaded) is a 404, not a crash."""
+    if user.organization is None:
+        raise Http404
+    try:
+        return user.organization, active_policy(user.organization)
+    except NoActivePolicy:
+        raise Http404 from None
 
 
 def _client_address(request: HttpRequest) -> str:
@@ -115,13 +128,11 @@ def public_status_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_report(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    if user.organization is None:
-        raise Http404
-    policy = active_policy(user.organization)
+    organization, policy = _organization_and_policy(user)
     form = StaffReportForm(request.POST or None, request.FILES or None, policy=policy)
     status = 200 if request.method == "GET" else 400
     if request.method == "POST" and form.is_valid():
-        received, status = _submit(form, user.organization, channel=Channel.STAFF_FORM, actor=user)
+        received, status = _submit(form, organization, channel=Channel.STAFF_FORM, actor=user)
         if received is not None:
             messages.success(
                 request,
@@ -136,14 +147,14 @@ def staff_report(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def log_report(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    if user.organization is None or not access.can(user, "log_report"):
+    if not access.can(user, "log_report"):
         raise Http404
-    policy = active_policy(user.organization)
+    organization, policy = _organization_and_policy(user)
     form = LoggedReportForm(request.POST or None, request.FILES or None, policy=policy)
     status = 200 if request.method == "GET" else 400
     if request.method == "POST" and form.is_valid():
         received, status = _submit(
-            form, user.organization, channel=form.cleaned_data["channel"], actor=user, on_behalf=True
+            form, organization, channel=form.cleaned_data["channel"], actor=user, on_behalf=True
         )
         if received is not None:
             messages.success(request, _("Logged as %(ref)s.") % {"ref": received.report.reference})
