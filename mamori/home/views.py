@@ -40,9 +40,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         .order_by("-level", "-opened_at")[:20]
     )
     tasks = (
-        Task.objects.filter(
-            assignee=user, state=TaskState.OPEN, incident__organization=user.organization
-        )
+        Task.objects.filter(assignee=user, state=TaskState.OPEN, incident__organization=user.organization)
         .select_related("incident")
         .order_by("due_at")[:20]
     )

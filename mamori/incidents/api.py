@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -196,7 +196,7 @@ def add_action(request, incident_id: int, payload: ActionIn):
     incident = access.get_incident_for(request.auth, incident_id)
     d = payload.dict()
     action = response.record_action(incident, actor=request.auth, expected_version=d.pop("version"), **d)
-    return 201, action
+    return Status(201, action)
 
 
 @router.post(
@@ -227,4 +227,4 @@ def add_evidence(
         collected_at=collected_at,
         holder=holder,
     )
-    return 201, evidence
+    return Status(201, evidence)

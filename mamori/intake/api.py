@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from mamori.incidents.errors import Invalid, NotAllowed
@@ -54,9 +54,12 @@ def create_report(request, payload: ReportIn):
         )
     except NoActivePolicy:
         raise NotAllowed(_("The organisation has no policy loaded.")) from None
-    return 201, {
-        "reference": received.report.reference,
-        "incident_id": received.incident.pk,
-        "received_at": received.report.received_at,
-        "duplicate": received.duplicate,
-    }
+    return Status(
+        201,
+        {
+            "reference": received.report.reference,
+            "incident_id": received.incident.pk,
+            "received_at": received.report.received_at,
+            "duplicate": received.duplicate,
+        },
+    )

@@ -32,7 +32,10 @@ class Command(BaseCommand):
         logins_file = Path(settings.DATA_DIR) / f"demo-logins-{org.key}.json"
         logins = json.loads(logins_file.read_text(encoding="utf-8")) if logins_file.exists() else {}
         created = False
-        people = [("admin", _("Administrator"), None, True), ("staff", _("A staff member"), None, False)]
+        people: list[tuple[str, str, Role | None, bool]] = [
+            ("admin", _("Administrator"), None, True),
+            ("staff", _("A staff member"), None, False),
+        ]
         people += [
             (role.key, role.title, role, False) for role in Role.objects.filter(organization=org, active=True)
         ]
