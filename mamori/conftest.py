@@ -4,16 +4,20 @@ Readable scenarios beat anonymous factories (STYLE.md): tests speak of ``komae.m
 ``komae.staff``, not of user #3.
 """
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from mamori.people.models import Organization, Role
 from mamori.people.services import assign_role, create_person
 from mamori.policy.loader import preset_path, read_policy_file
 from mamori.policy.services import load_policy
+
+append_only_triggers = importlib.import_module("mamori.journal.migrations.0003_append_only_triggers")
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -57,6 +61,33 @@ def make_org(preset: str) -> Org:
         phone="内線1234",
     )
     return result
+
+
+@pytest.fixture(autouse=True)
+def journal_flushable_on_sqlite(request):
+    """Let pytest-django flush the database after a transactional test on SQLite.
+
+    The journal's append-only triggers (journal migration 0003) refuse the flush's DELETE; PostgreSQL
+    flushes with TRUNCATE, which row triggers do not see. This runs before the flush (it depends on
+    ``transactional_db``, so it is torn down first) and puts the triggers back afterwards.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for sql in append_only_triggers.SQLITE_REVERSE:
+            cursor.execute(sql)
+        cursor.execute("DELETE FROM journal_journalentry")
+        for sql in append_only_triggers.SQLITE:
+            cursor.execute(sql)
 
 
 @pytest.fixture

@@ -58,11 +58,15 @@ def require(user: Any, permission: str, organization_id: int | None = None) -> N
 
 
 def is_csirt(user: Any) -> bool:
-    if not roles_of(user):
+    """Holds a role the policy marks ``csirt: true`` (sees restricted incidents)."""
+    held = roles_of(user)
+    if not held:
         return False
-    return user.organization and bool(
-        roles_of(user) & {r.key for r in active_policy(user.organization).roles if r.csirt}
-    )
+    try:
+        policy = active_policy(user.organization)
+    except NoActivePolicy:
+        return False
+    return bool(held & {r.key for r in policy.roles if r.csirt})
 
 
 def incidents_for(user: Any) -> QuerySet[Incident]:

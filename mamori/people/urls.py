@@ -5,4 +5,5 @@ from . import views
 app_name = "people"
 urlpatterns = [
     path("", views.people_list, name="list"),
+    path("import/", views.people_import, name="import"),
 ]

@@ -11,7 +11,6 @@ Elements are found by what does not change when the UI is translated: form ``act
 gives what the page shows for an English source string.
 """
 
-import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connections
 from django.urls import reverse
 from django.utils import translation
 
@@ -39,9 +38,6 @@ PHONE = {"width": 390, "height": 844}
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 TIMEOUT_MS = 15_000
 
-# The SQL that makes journal entries append-only, kept in one place: the migration that adds it.
-_journal_triggers = importlib.import_module("mamori.journal.migrations.0003_append_only_triggers")
-
 
 def ja(source: str) -> str:
     """What a page in Japanese shows for ``source`` (the English msgid, the stable part)."""
@@ -50,26 +46,7 @@ def ja(source: str) -> str:
 
 
 @pytest.fixture
-def journal_emptied_after(transactional_db: None) -> Iterator[None]:
-    """Empty the journal before pytest-django flushes the database after a transactional test.
-
-    On SQLite the append-only triggers (journal migration 0003) make the flush's ``DELETE FROM
-    journal_journalentry`` fail, so every live_server test would error at teardown. PostgreSQL
-    flushes with TRUNCATE, which row triggers do not see. The triggers are back before the flush.
-    """
-    yield
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        for sql in _journal_triggers.SQLITE_REVERSE:
-            cursor.execute(sql)
-        cursor.execute("DELETE FROM journal_journalentry")
-        for sql in _journal_triggers.SQLITE:
-            cursor.execute(sql)
-
-
-@pytest.fixture
-def chromium(journal_emptied_after: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def chromium(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Debian's chromium, started for one test and closed after it."""
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (make test installs it)")
@@ -84,6 +61,9 @@ def chromium(journal_emptied_after: None, monkeypatch: pytest.MonkeyPatch) -> It
             yield browser
         finally:
             browser.close()
+            # While that loop runs, Django hands this thread connections of their own. Left open,
+            # they keep PostgreSQL from dropping the test database at the end of the session.
+            connections.close_all()
 
 
 def new_page(browser: Any, viewport: dict[str, int] | None = None) -> Any:

@@ -33,8 +33,11 @@ def raw(sql: str, params=()) -> None:
             cursor.execute("DROP TRIGGER IF EXISTS journal_entry_no_update")
             cursor.execute("DROP TRIGGER IF EXISTS journal_entry_no_delete")
         else:
-            cursor.execute("ALTER TABLE journal_journalentry DISABLE TRIGGER journal_entry_append_only")
+            # A superuser can switch ordinary triggers off for the session (as replication does).
+            cursor.execute("SET session_replication_role = replica")
         cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
 
 
 def first_problem_seq():
