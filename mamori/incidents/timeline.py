@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mamori.policy.schema import PolicyDocument
 
@@ -23,7 +24,29 @@ class Entry:
     emergency: bool = False
 
 
-def build_timeline(incident: Incident, policy: PolicyDocument) -> list[Entry]:
+# Lifecycle steps taken from the journal (the authoritative record), with the phase they belong to.
+MILESTONES = {
+    "incident.start_triage": ("triage", gettext_lazy("Triage started")),
+    "incident.triaged": ("triage", gettext_lazy("Triage decided")),
+    "incident.handler_assigned": ("triage", gettext_lazy("Handler assigned")),
+    "incident.reports_joined": ("triage", gettext_lazy("Another report was merged into this incident")),
+    "incident.merged": ("triage", gettext_lazy("Merged into another incident")),
+    "incident.start_recovery": ("recovery", gettext_lazy("Recovery started")),
+    "incident.start_prevention": ("prevention", gettext_lazy("Recurrence prevention started")),
+    "incident.resume_response": ("initial_response", gettext_lazy("Back to response")),
+    "incident.publication_decided": (
+        "reporting",
+        gettext_lazy("Decision on outside reporting and publication"),
+    ),
+    "incident.close": ("closure", gettext_lazy("Closed")),
+    "incident.reopen": ("initial_response", gettext_lazy("Reopened")),
+    "incident.reconsider": ("triage", gettext_lazy("Sent back to triage")),
+}
+
+
+def build_timeline(
+    incident: Incident, policy: PolicyDocument, journal: list[Any] | None = None
+) -> list[Entry]:
     labels = {p.key: p.label for p in policy.phases}
 
     def phase_label(key: str) -> str:
@@ -42,6 +65,11 @@ def build_timeline(incident: Incident, policy: PolicyDocument) -> list[Entry]:
                 report.reporter or report.logged_by or report.reporter_name,
             )
         )
+
+    def level_label(value: int | None) -> str:
+        spec = policy.level(value)
+        return spec.label if spec else ("-" if value is None else str(value))
+
     for change in incident.level_changes.all():
         entries.append(
             Entry(
@@ -49,13 +77,34 @@ def build_timeline(incident: Incident, policy: PolicyDocument) -> list[Entry]:
                 "triage",
                 phase_label("triage"),
                 "level",
-                _("Level %(from)s → %(to)s: %(reason)s")
+                _("Level changed %(from)s → %(to)s: %(reason)s")
                 % {
-                    "from": "-" if change.from_level is None else change.from_level,
-                    "to": change.to_level,
+                    "from": level_label(change.from_level),
+                    "to": level_label(change.to_level),
                     "reason": change.reason,
                 },
                 change.changed_by,
+            )
+        )
+    for entry in journal or []:
+        if entry.action not in MILESTONES:
+            continue
+        phase, label = MILESTONES[entry.action]
+        detail_key = {
+            "incident.handler_assigned": "to",
+            "incident.merged": "into",
+            "incident.reports_joined": "from",
+        }.get(entry.action, "reason")
+        detail = entry.data.get(detail_key) or ""
+        text = f"{label}: {detail}" if isinstance(detail, str) and detail else str(label)
+        entries.append(
+            Entry(
+                entry.created_at,
+                phase,
+                phase_label(phase),
+                "milestone",
+                text,
+                entry.actor or entry.actor_label,
             )
         )
     emergency_labels = {e.key: e.label for e in policy.emergency_actions}

@@ -152,6 +152,7 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
     }
     forms.update(bound)
     reports = list(incident.reports.prefetch_related("attachments").select_related("reporter", "logged_by"))
+    journal = entries_for(incident)
     evidence = list(incident.evidence.prefetch_related("custody__recorded_by").select_related("collected_by"))
     return {
         "incident": incident,
@@ -165,8 +166,8 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
         "obligations": list(incident.obligations.select_related("done_by")),
         "tasks": list(incident.tasks.select_related("assignee", "done_by")),
         "level_changes": list(incident.level_changes.select_related("changed_by")),
-        "timeline": build_timeline(incident, policy),
-        "journal": entries_for(incident),
+        "timeline": build_timeline(incident, policy, journal),
+        "journal": journal,
         "transitions": available(incident.state, perms),
         "close_transition": TRANSITIONS["close"],
         "role_titles": {r.key: r.title for r in policy.roles},

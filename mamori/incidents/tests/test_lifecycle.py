@@ -183,3 +183,16 @@ def test_stale_version_loses_no_update(komae):
 def test_drill_flag_is_kept(komae):
     incident = triage(komae, report(komae), is_drill=True)
     assert incident.is_drill
+
+
+def test_timeline_shows_the_lifecycle_steps_from_the_journal(komae):
+    from mamori.incidents.services import policy_of
+    from mamori.incidents.timeline import build_timeline
+    from mamori.journal.services import entries_for
+
+    incident = close(komae, triage(komae, report(komae)))
+    timeline = build_timeline(incident, policy_of(incident), entries_for(incident))
+    milestones = [e.phase for e in timeline if e.kind == "milestone"]
+    assert milestones[0] == "triage" and milestones[-1] == "closure"
+    assert {"recovery", "prevention", "reporting"} <= set(milestones)
+    assert any("レベル3" in e.text or "3" in e.text for e in timeline if e.kind == "level")
