@@ -169,6 +169,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 MAMORI_MAX_UPLOAD_BYTES = env_int("MAMORI_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Public form: file types a resident may attach (by extension).
+MAMORI_PUBLIC_UPLOAD_TYPES = [
+    t.strip().lower()
+    for t in (env("MAMORI_PUBLIC_UPLOAD_TYPES") or ".png .jpg .jpeg .gif .pdf .txt .eml .msg").split()
+    if t.strip()
+]
 # Public form: reports accepted from one address per hour before it is told to wait.
 MAMORI_PUBLIC_REPORTS_PER_HOUR = env_int("MAMORI_PUBLIC_REPORTS_PER_HOUR", 5)
 # The organisation this installation serves; `make run` loads it from the preset.

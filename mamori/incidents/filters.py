@@ -1,8 +1,14 @@
 """The incident list filters: one definition, used by the list page and by GET /api/v1/incidents."""
 
+from typing import Any
+
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+
+from mamori import wareki
+from mamori.people.models import User
+from mamori.policy.schema import PolicyDocument
 
 from .choices import State
 from .models import Incident
@@ -28,6 +34,51 @@ class IncidentFilterForm(forms.Form):
         required=False,
         choices=[("", _("All")), ("no", _("Real incidents")), ("yes", _("Drills"))],
     )
+
+    def __init__(
+        self,
+        *args,
+        policy: PolicyDocument | None = None,
+        organization: Any = None,
+        date_style: str = "wareki",
+        **kwargs,
+    ):
+        """With a policy, categories and levels are offered by their labels; with an organisation,
+        handlers and fiscal years are offered from the data (the list page). The API passes only the
+        policy, so any fiscal year may be asked for."""
+        super().__init__(*args, **kwargs)
+        everything = [("", _("All"))]
+        if policy is not None:
+            self.fields["category"] = forms.ChoiceField(
+                label=_("Category"),
+                required=False,
+                choices=everything + [(c.key, c.label) for c in policy.categories],
+            )
+            self.fields["level"].choices = everything + [(str(lv.value), lv.label) for lv in policy.levels]  # type: ignore[attr-defined]
+        if organization is not None:
+            handlers = User.objects.filter(
+                organization=organization, handled_incidents__isnull=False
+            ).distinct()
+            self.fields["handler"] = forms.TypedChoiceField(
+                label=_("Handler"),
+                required=False,
+                coerce=int,
+                empty_value=None,
+                choices=everything + [(str(u.pk), str(u)) for u in handlers.order_by("username")],
+            )
+            years = (
+                Incident.objects.filter(organization=organization)
+                .order_by("-fiscal_year")
+                .values_list("fiscal_year", flat=True)
+                .distinct()
+            )
+            self.fields["fiscal_year"] = forms.TypedChoiceField(
+                label=_("Fiscal year"),
+                required=False,
+                coerce=int,
+                empty_value=None,
+                choices=everything + [(str(y), wareki.fiscal_year_label(y, date_style)) for y in years],
+            )
 
 
 def filter_incidents(qs: QuerySet[Incident], data: dict) -> QuerySet[Incident]:

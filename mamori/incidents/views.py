@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mamori.http import AuthedRequest
 from mamori.journal.services import entries_for
-from mamori.people.models import User
 from mamori.policy.services import NoActivePolicy, active_policy
 
 from . import access, response, services
@@ -61,10 +60,17 @@ def list_queryset(user: Any, data: dict):
 @login_required
 @require_GET
 def incident_list(request: AuthedRequest) -> HttpResponse:
-    form = IncidentFilterForm(request.GET or None)
+    policy = _policy_for(request.user)
+    form = IncidentFilterForm(
+        request.GET or None,
+        policy=policy,
+        organization=request.user.organization,
+        date_style=request.user.date_style,
+    )
     data = form.cleaned_data if form.is_valid() else {}
     page = Paginator(list_queryset(request.user, data), PAGE_SIZE).get_page(request.GET.get("page"))
-    policy = _policy_for(request.user)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "incidents/list.html",
@@ -72,12 +78,9 @@ def incident_list(request: AuthedRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "categories": {c.key: c.label for c in policy.categories} if policy else {},
-            "handlers": User.objects.filter(
-                organization=request.user.organization, handled_incidents__isnull=False
-            ).distinct(),
             "state_colours": STATE_COLOURS,
             "level_colours": LEVEL_COLOURS,
-            "query": request.GET.copy().urlencode() if request.GET else "",
+            "query": query.urlencode(),
         },
         status=200 if form.is_valid() or not request.GET else 400,
     )

@@ -109,6 +109,15 @@ def validate(data: ReportInput, required: list[str] | list[IntakeItem]) -> dict[
     return errors
 
 
+def public_upload_allowed(name: str) -> bool:
+    """Residents may send screenshots, documents and the suspicious mail itself, nothing executable.
+
+    Staff evidence has no such limit: a malware sample is evidence too.
+    """
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return suffix in settings.MAMORI_PUBLIC_UPLOAD_TYPES
+
+
 def source_key(address: str) -> str:
     """An HMAC of the client address: rate-limits the public form without storing addresses."""
     return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
@@ -155,6 +164,13 @@ def submit_report(
     uploads = uploads or []
     if len(uploads) > MAX_ATTACHMENTS:
         errors["attachments"] = _("At most %(n)s files.") % {"n": MAX_ATTACHMENTS}
+    if channel == Channel.PUBLIC_FORM:
+        refused = [u.name for u in uploads if not public_upload_allowed(u.name)]
+        if refused:
+            errors["attachments"] = _("These files cannot be sent here: %(names)s. Allowed: %(types)s") % {
+                "names": ", ".join(refused),
+                "types": " ".join(settings.MAMORI_PUBLIC_UPLOAD_TYPES),
+            }
     hashed = []
     if not errors:
         hashed = [hash_upload(u.file, "attachments") for u in uploads]

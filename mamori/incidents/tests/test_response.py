@@ -146,3 +146,30 @@ def test_a_task_needs_someone_to_do_it(komae):
             title="確認",
             assignee_role="mayor",
         )
+
+
+def test_script_in_staff_entered_text_is_rendered_inert(komae):
+    from django.test import Client
+
+    payload = '<script>alert("x")</script><b onmouseover=alert(1)>x</b>'
+    incident = triage(komae, report(komae, description=payload))
+    act(komae, incident, payload)
+    incident.refresh_from_db()
+    response.create_task(
+        incident,
+        actor=komae.handler,
+        expected_version=incident.version,
+        title=payload,
+        assignee=komae.handler,
+    )
+    incident.refresh_from_db()
+    response.add_evidence(
+        incident, actor=komae.handler, expected_version=incident.version, description=payload
+    )
+    client = Client()
+    client.force_login(komae.csirt_manager)
+    for url in (f"/incidents/{incident.pk}/", "/incidents/", "/"):
+        page = client.get(url).content.decode()
+        assert "<script>alert" not in page and "<b onmouseover" not in page, url
+        if url.endswith(f"{incident.pk}/"):
+            assert "&lt;script&gt;alert" in page

@@ -141,3 +141,27 @@ def test_public_form_works_without_javascript_or_outside_resources(komae):
     page = Client().get("/report/").content.decode()
     assert not re.search(r'(src|href)="https?://', page)
     assert "<script" not in page
+
+
+@pytest.mark.parametrize("name", ["invoice.exe", "macro.docm", "noextension", "report.pdf.js"])
+def test_executable_or_unknown_file_types_are_refused(komae, name):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(name, b"MZ\x90\x00", content_type="application/octet-stream")
+    response = Client().post(
+        "/report/", {**VALID, "started": started(), "attachments": upload}, REMOTE_ADDR="203.0.113.10"
+    )
+    assert response.status_code == 422
+    assert name in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_a_screenshot_is_accepted(komae):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("画面.PNG", b"\x89PNG\r\n\x1a\n....", content_type="image/png")
+    response = Client().post(
+        "/report/", {**VALID, "started": started(), "attachments": upload}, REMOTE_ADDR="203.0.113.11"
+    )
+    assert response.status_code == 302
+    assert Report.objects.get().attachments.get().original_name == "画面.PNG"
