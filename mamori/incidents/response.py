@@ -19,7 +19,7 @@ from . import access
 from .choices import CustodyEvent, ObligationKind, Phase, State, TaskState
 from .errors import Invalid, NotAllowed, WrongState
 from .models import Action, CustodyEntry, Evidence, Incident, Obligation, Task
-from .services import MAX_TEXT, lock_incident, policy_of, save_incident
+from .services import lock_incident, policy_of, required_text, save_incident
 
 # Actions and evidence may be recorded from the first report until closure.
 RECORDABLE_STATES = (State.RECEIVED, State.TRIAGE, State.RESPONDING, State.RECOVERING, State.PREVENTING)
@@ -42,15 +42,6 @@ def _check_moment(value: datetime | None, field: str, errors: dict[str, str]) ->
         errors[field] = _("This time is in the future.")
     elif value.year < 2000:
         errors[field] = _("This date is not plausible.")
-    return value
-
-
-def _text(value: str, field: str, label: str, errors: dict[str, str]) -> str:
-    value = (value or "").strip()
-    if not value:
-        errors[field] = _("%(label)s is required.") % {"label": label}
-    elif len(value) > MAX_TEXT:
-        errors[field] = _("%(label)s is too long.") % {"label": label}
     return value
 
 
@@ -78,7 +69,7 @@ def record_action(
     else:
         access.require(actor, "respond", incident.organization_id)
     errors: dict[str, str] = {}
-    description = _text(description, "description", _("What was done"), errors)
+    description = required_text(description, "description", _("What was done"), errors)
     taken_at = _check_moment(taken_at, "taken_at", errors)
     if phase not in Phase.values:
         errors["phase"] = _("Choose a phase.")
@@ -150,7 +141,7 @@ def add_evidence(
     """Keep evidence: a file (stored under its SHA-256) or a description of where it is kept."""
     access.require(actor, "respond", incident.organization_id)
     errors: dict[str, str] = {}
-    description = _text(description, "description", _("The description"), errors)
+    description = required_text(description, "description", _("The description"), errors)
     collected_at = _check_moment(collected_at, "collected_at", errors)
     if errors:
         raise Invalid(fields=errors)
@@ -202,7 +193,7 @@ def add_custody(
     incident = evidence.incident
     access.require(actor, "respond", incident.organization_id)
     errors: dict[str, str] = {}
-    holder = _text(holder, "holder", _("Who holds it now"), errors)
+    holder = required_text(holder, "holder", _("Who holds it now"), errors)
     at = _check_moment(at, "at", errors)
     if event not in CustodyEvent.values:
         errors["event"] = _("Choose what happened.")
@@ -242,7 +233,7 @@ def create_task(
     """Give work to a person or a role (e.g. tatebayashi 5.3(3)③: check the same weakness elsewhere)."""
     access.require(actor, "respond", incident.organization_id)
     errors: dict[str, str] = {}
-    title = _text(title, "title", _("The task"), errors)[:200]
+    title = required_text(title, "title", _("The task"), errors)[:200]
     if assignee is None and not assignee_role:
         errors["assignee"] = _("Give the task to a person or a role.")
     if assignee is not None and assignee.organization_id != incident.organization_id:
@@ -293,7 +284,7 @@ def complete_task(task: Task, *, actor: Any, result: str) -> Task:
     if not (task.assignee_id == actor.pk or holds_role or access.can(actor, "respond")):
         raise NotAllowed()
     errors: dict[str, str] = {}
-    result = _text(result, "result", _("The result"), errors)
+    result = required_text(result, "result", _("The result"), errors)
     if errors:
         raise Invalid(fields=errors)
     with transaction.atomic():

@@ -44,7 +44,8 @@ def policy_of(incident: Incident) -> PolicyDocument:
     return document_of(incident.policy)
 
 
-def _require_text(value: str | None, field: str, label: str, errors: dict[str, str]) -> str:
+def required_text(value: str | None, field: str, label: str, errors: dict[str, str]) -> str:
+    """Strip ``value``; record in ``errors`` if it is empty or longer than MAX_TEXT."""
     value = (value or "").strip()
     if not value:
         errors[field] = _("%(label)s is required.") % {"label": label}
@@ -88,7 +89,7 @@ def triage(
         version = active_version(incident.organization)
         policy = document_of(version)
         errors: dict[str, str] = {}
-        reason = _require_text(reason, "reason", _("The reasoning"), errors)
+        reason = required_text(reason, "reason", _("The reasoning"), errors)
         if title:
             incident.title = title.strip()[:200]
         if is_incident:
@@ -165,7 +166,7 @@ def change_level(
         if incident.state not in (State.RESPONDING, State.RECOVERING, State.PREVENTING):
             raise WrongState(_("The level can be changed only while the incident is being handled."))
         errors: dict[str, str] = {}
-        reason = _require_text(reason, "reason", _("The reason"), errors)
+        reason = required_text(reason, "reason", _("The reason"), errors)
         if policy_of(incident).level(level) is None:
             errors["level"] = _("Choose a level defined by the policy.")
         elif level == incident.level:
@@ -320,7 +321,7 @@ def transition(
             "prevention_measures": _("The recurrence-prevention measures"),
             "reason": _("The reason"),
         }
-        values = {f: _require_text(fields.get(f), f, str(labels[f]), errors) for f in spec.requires}
+        values = {f: required_text(fields.get(f), f, str(labels[f]), errors) for f in spec.requires}
         if name == "close":
             _check_closable(incident, errors)
         if errors:
@@ -373,7 +374,7 @@ def decide_publication(
         if not incident.is_open or incident.state in State.queue_states():
             raise WrongState()
         errors: dict[str, str] = {}
-        reason = _require_text(reason, "reason", _("The reason"), errors)
+        reason = required_text(reason, "reason", _("The reason"), errors)
         if decision not in (PublicationDecision.PUBLISH, PublicationDecision.NOT_PUBLISH):
             errors["decision"] = _("Choose whether to publish.")
         if errors:
@@ -520,7 +521,7 @@ def complete_obligation(
         if not ob.incident.is_open:
             raise WrongState()
         errors: dict[str, str] = {}
-        outcome = _require_text(outcome, "outcome", _("What was done (or why it is not needed)"), errors)
+        outcome = required_text(outcome, "outcome", _("What was done (or why it is not needed)"), errors)
         if errors:
             raise Invalid(fields=errors)
         ob.done_at, ob.done_by, ob.outcome, ob.waived = timezone.now(), actor, outcome, waived
