@@ -97,6 +97,8 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["organization", "state", "-opened_at"]),
             models.Index(fields=["organization", "fiscal_year"]),
+            # The list page's default order.
+            models.Index(fields=["organization", "-opened_at"]),
         ]
 
     def __str__(self) -> str:

@@ -53,7 +53,7 @@ def build_timeline(
         return labels.get(key) or str(Phase(key).label)  # type: ignore[call-overload]
 
     entries: list[Entry] = []
-    for report in incident.reports.all():
+    for report in incident.reports.select_related("reporter", "logged_by"):
         entries.append(
             Entry(
                 report.received_at,
@@ -70,7 +70,7 @@ def build_timeline(
         spec = policy.level(value)
         return spec.label if spec else ("-" if value is None else str(value))
 
-    for change in incident.level_changes.all():
+    for change in incident.level_changes.select_related("changed_by"):
         entries.append(
             Entry(
                 change.changed_at,
@@ -123,7 +123,7 @@ def build_timeline(
                 emergency=bool(action.emergency_action),
             )
         )
-    for evidence in incident.evidence.all():
+    for evidence in incident.evidence.select_related("collected_by"):
         entries.append(
             Entry(
                 evidence.collected_at,
@@ -134,7 +134,7 @@ def build_timeline(
                 evidence.collected_by,
             )
         )
-    for task in incident.tasks.all():
+    for task in incident.tasks.filter(done_at__isnull=False).select_related("done_by"):
         if task.done_at:
             entries.append(
                 Entry(

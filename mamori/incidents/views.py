@@ -102,9 +102,11 @@ def triage_queue(request: AuthedRequest) -> HttpResponse:
         access.incidents_for(request.user)
         .filter(state__in=State.queue_states())
         .prefetch_related("reports")
-        .order_by("opened_at")
+        .order_by("opened_at", "pk")
     )
-    return render(request, "incidents/queue.html", {"queue": queue})
+    # Oldest first: what has waited longest is triaged first.
+    page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "incidents/queue.html", {"page": page})
 
 
 def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) -> dict[str, Any]:

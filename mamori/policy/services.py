@@ -114,13 +114,15 @@ def document_of(version: PolicyVersion) -> PolicyDocument:
     """The parsed document of a stored version (parsed once per process)."""
     doc = _cache.get(version.sha256)
     if doc is None:
-        doc = PolicyDocument.model_validate(version.document)
+        # The stored document is read only on a miss: rows are usually loaded without it (see below).
+        document = PolicyVersion.objects.values_list("document", flat=True).get(pk=version.pk)
+        doc = PolicyDocument.model_validate(document)
         _cache[version.sha256] = doc
     return doc
 
 
 def active_version(org: Organization) -> PolicyVersion:
-    version = PolicyVersion.objects.filter(organization=org, is_active=True).first()
+    version = PolicyVersion.objects.filter(organization=org, is_active=True).defer("text", "document").first()
     if version is None:
         raise NoActivePolicy(org.key)
     return version
