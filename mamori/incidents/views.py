@@ -45,9 +45,9 @@ from .transitions import TRANSITIONS, available
 PAGE_SIZE = 50
 
 
-def _load(request: AuthedRequest, pk: int, write: bool = False) -> Incident:
+def _load(request: AuthedRequest, pk: int) -> Incident:
     try:
-        return access.get_incident_for(request.user, pk, write=write)
+        return access.get_incident_for(request.user, pk)
     except NotFound:
         raise Http404 from None
 
