@@ -131,6 +131,7 @@ def test_wrong_role_is_403_and_other_organisation_is_404(komae, api, outsider):
         content_type="application/json",
     )
     assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    assert "役割" in response.json()["message"]  # Japanese by default
     assert api(outsider).get(f"/api/v1/incidents/{incident_id}").status_code == 404
     assert api(outsider).get("/api/v1/incidents").json()["count"] == 0
 
