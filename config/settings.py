@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "mamori.policy",
     "mamori.incidents",
     "mamori.intake",
+    "mamori.paging",
     "mamori.api",
     "mamori.home",
 ]
@@ -182,7 +183,38 @@ MAMORI_ORGANIZATION = env("MAMORI_ORGANIZATION") or ""
 # Maildir the worker reads reports from (optional; `manage.py ingest_mail` does the same by hand).
 MAMORI_INTAKE_MAILDIR = env("MAMORI_INTAKE_MAILDIR") or ""
 # Seconds between worker passes when there is nothing due.
-MAMORI_WORKER_IDLE_SECONDS = env_int("MAMORI_WORKER_IDLE_SECONDS", 5)
+MAMORI_WORKER_IDLE_SECONDS = float(env("MAMORI_WORKER_IDLE_SECONDS") or 1)
+
+# Paging (who must acknowledge what). The address people open acknowledgement links at:
+MAMORI_BASE_URL = (env("MAMORI_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+MAMORI_ACK_LINK_HOURS = env_int("MAMORI_ACK_LINK_HOURS", 24)
+# Outgoing mail for pages: the municipality's own relay (LGWAN mail server).
+MAMORI_SMTP = {
+    "host": env("MAMORI_SMTP_HOST") or "localhost",
+    "port": env_int("MAMORI_SMTP_PORT", 25),
+    "use_tls": env_bool("MAMORI_SMTP_STARTTLS", False),
+    "use_ssl": env_bool("MAMORI_SMTP_TLS", False),
+    "username": env("MAMORI_SMTP_USER") or "",
+    "password": env("MAMORI_SMTP_PASSWORD") or "",
+    "timeout": env_int("MAMORI_SMTP_TIMEOUT", 10),
+}
+if MAMORI_SMTP["use_tls"] and MAMORI_SMTP["use_ssl"]:
+    raise ImproperlyConfigured("MAMORI_SMTP_STARTTLS and MAMORI_SMTP_TLS cannot both be true")
+MAMORI_MAIL_FROM = env("MAMORI_MAIL_FROM") or "mamori@localhost"
+# A chat tool's incoming webhook inside the network (optional); requests are signed with the secret.
+MAMORI_WEBHOOK_URL = env("MAMORI_WEBHOOK_URL") or ""
+MAMORI_WEBHOOK_SECRET = env("MAMORI_WEBHOOK_SECRET") or ""
+if MAMORI_WEBHOOK_URL and not MAMORI_WEBHOOK_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("MAMORI_WEBHOOK_URL must be an http:// or https:// address")
+if MAMORI_WEBHOOK_URL and not MAMORI_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("MAMORI_WEBHOOK_URL needs MAMORI_WEBHOOK_SECRET to sign its requests")
+MAMORI_PAGE_CHANNELS = [
+    c.strip() for c in (env("MAMORI_PAGE_CHANNELS") or "inbox,email,webhook").split(",") if c.strip()
+]
+# Retries of a transient failure: 30 s, 1, 2, 4 … minutes, at most this many attempts.
+MAMORI_DELIVERY_MAX_ATTEMPTS = env_int("MAMORI_DELIVERY_MAX_ATTEMPTS", 8)
+# How long a worker holds claimed work; if it dies, another worker takes the work after this.
+MAMORI_CLAIM_LEASE_SECONDS = env_int("MAMORI_CLAIM_LEASE_SECONDS", 120)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("intake/", include("mamori.intake.urls")),
     path("incidents/", include("mamori.incidents.urls")),
     path("people/", include("mamori.people.urls")),
+    path("paging/", include("mamori.paging.urls")),
     path("policy/", include("mamori.policy.urls")),
     path("", include("mamori.home.urls")),
 ]

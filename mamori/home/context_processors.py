@@ -1,9 +1,18 @@
 from django.conf import settings
 
 from mamori.incidents import access
+from mamori.paging.models import Page
+from mamori.paging.services import banner_escalations
 
 
 def mamori(request):
     user = getattr(request, "user", None)
-    perms = access.permissions_of(user) if user is not None else frozenset()
-    return {"mamori_permissions": perms, "public_only": settings.PUBLIC_ONLY}
+    if user is None or not user.is_authenticated:
+        return {"mamori_permissions": frozenset(), "public_only": settings.PUBLIC_ONLY}
+    return {
+        "mamori_permissions": access.permissions_of(user),
+        "public_only": settings.PUBLIC_ONLY,
+        # A chain nobody acknowledged is shown on every page until someone does.
+        "unacknowledged_chains": banner_escalations(user.organization_id),
+        "my_open_pages": Page.objects.filter(recipient=user, state="open").count(),
+    }

@@ -81,8 +81,16 @@ def check_journal() -> int:
     return 0
 
 
-def default_jobs() -> list[Job]:
-    jobs = [Job("check_journal", check_journal, 3600)]
+def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
+    from mamori.paging.delivery import send_due
+    from mamori.paging.services import advance_due
+
+    jobs = [
+        # Every pass: page the next person where a deadline passed, then send what is due.
+        Job("advance_escalations", advance_due, 0),
+        Job("send_pages", lambda: send_due(should_stop=should_stop), 0),
+        Job("check_journal", check_journal, 3600),
+    ]
     if settings.MAMORI_INTAKE_MAILDIR:
         from mamori.intake.mail import ingest_maildir
 

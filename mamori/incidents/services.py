@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mamori.journal.services import record
+from mamori.paging.services import start_escalation
 from mamori.policy.schema import PolicyDocument
 from mamori.policy.services import active_version, document_of
 
@@ -488,6 +489,20 @@ def refresh_obligations(incident: Incident, *, actor: Any) -> list[Obligation]:
             continue
         ob = Obligation.objects.create(incident=incident, created_at=now, **item)
         created.append(ob)
+    policy = policy_of(incident)
+    for ob in created:
+        if ob.kind == ObligationKind.NOTIFY:
+            # Telling a role is not done until one of its people acknowledges (paging).
+            start_escalation(
+                incident,
+                actor=actor,
+                key=ob.key,
+                role_key=ob.role_key,
+                text=ob.text,
+                basis=ob.basis,
+                ack_minutes=_notify_minutes(policy, incident, ob.role_key),
+                obligation=ob,
+            )
     if created:
         record(
             actor=actor,
@@ -506,6 +521,11 @@ def refresh_obligations(incident: Incident, *, actor: Any) -> list[Obligation]:
             },
         )
     return created
+
+
+def _notify_minutes(policy: PolicyDocument, incident: Incident, role_key: str) -> int | None:
+    level = policy.level(incident.level)
+    return next((n.within_minutes for n in (level.notify if level else []) if n.role == role_key), None)
 
 
 def complete_obligation(

@@ -25,6 +25,7 @@ from mamori.incidents.errors import Invalid, NotAllowed, RateLimited
 from mamori.incidents.models import Incident
 from mamori.incidents.references import next_reference
 from mamori.journal.services import record
+from mamori.paging.services import start_escalation
 from mamori.people.models import Organization
 from mamori.policy.schema import IntakeItem
 from mamori.policy.services import active_version, document_of
@@ -256,6 +257,17 @@ def submit_report(
                 organization=organization,
                 data={"reference": reference, "policy_version": version.version, "title": incident.title},
             )
+            # Who is told of every new report (komae 第9条第3項: the PoC tells the CSIRT管理者 at once).
+            for rule in policy.escalation.on_report:
+                start_escalation(
+                    incident,
+                    actor=actor,
+                    key=f"report:{rule.role}",
+                    role_key=rule.role,
+                    text=rule.text,
+                    basis=rule.basis or "",
+                    ack_minutes=rule.within_minutes,
+                )
     except IntegrityError:
         # The same message (Message-ID) was already taken in: report it, don't file it twice.
         existing = Report.objects.filter(organization=organization, message_id=data.message_id[:300]).first()

@@ -212,6 +212,18 @@ class ClassificationSpec(Rule):
     axes: list[ClassAxis] = Field(min_length=1)
 
 
+class EscalationSpec(Rule):
+    """How people are paged (issue: escalation). Levels say who must be told; this says how long each
+    person has to acknowledge before the next in the chain (deputies) is paged, and who is paged when
+    the whole chain stays silent."""
+
+    default_ack_minutes: int = Field(
+        ge=1, le=24 * 60, description="for notifications due 速やかに (no minutes given)"
+    )
+    fallback_role: Key
+    on_report: list[Notification] = Field(default=[], description="who is told of every new report")
+
+
 class PolicyDocument(Strict):
     schema_version: Literal[1]
     organization: OrganizationSpec
@@ -229,6 +241,7 @@ class PolicyDocument(Strict):
     emergency_actions: list[EmergencyAction] = []
     evaluation: list[EvaluationStep] = []
     classification: ClassificationSpec | None = None
+    escalation: EscalationSpec
 
     @field_validator("permissions")
     @classmethod
@@ -340,6 +353,9 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
                         detail=cat,
                     )
                 )
+    role_ref(("escalation", "fallback_role"), doc.escalation.fallback_role)
+    for j, n in enumerate(doc.escalation.on_report):
+        role_ref(("escalation", "on_report", j, "role"), n.role)
     role_ref(("publication", "decided_by"), doc.publication.decided_by)
     for j, key in enumerate(doc.publication.consult):
         role_ref(("publication", "consult", j), key)

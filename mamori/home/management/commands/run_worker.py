@@ -12,4 +12,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        Worker(default_jobs()).run_forever(max_passes=options["passes"])
+        worker = Worker([])
+        worker.jobs = default_jobs(should_stop=lambda: worker.stopping)
+        worker.run_forever(max_passes=options["passes"])

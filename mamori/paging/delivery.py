@@ -1,0 +1,138 @@
+"""Sending pages: the worker claims due deliveries and hands each to its channel's transport.
+
+Each attempt is kept (``DeliveryAttempt``) with its outcome. A transient failure retries with
+backoff; a permanent one gives up on that channel, and when every channel of a page has failed the
+chain moves on at once instead of waiting for the deadline. The escalation never waits for a
+channel: deadlines run whether or not mail got through.
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from mamori import wareki
+from mamori.policy.services import document_of
+
+from .choices import DeliveryState, PageState
+from .claims import claim
+from .models import Delivery, DeliveryAttempt, Page
+from .services import move_on_after_permanent_failure
+from .tokens import page_token
+from .transports import TRANSPORTS, Message, TransportError
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1, 2, 4, 8 … minutes, at most 30 minutes."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
+
+
+def compose(page: Page) -> Message:
+    """The message in the recipient's language, with the one-time acknowledgement link."""
+    escalation = page.escalation
+    incident = escalation.incident
+    policy = document_of(incident.policy)
+    level = policy.level(incident.level)
+    role = policy.role(escalation.role_key)
+    ack_url = settings.MAMORI_BASE_URL + reverse("paging:ack", args=[page_token(page.token_salt)])
+    with translation.override(page.recipient.language or "ja"):
+        drill = _("[DRILL] ") if incident.is_drill else ""
+        subject = _("%(drill)s[Mamori] %(ref)s %(level)s: please acknowledge") % {
+            "drill": drill,
+            "ref": incident.reference,
+            "level": level.label if level else _("not yet triaged"),
+        }
+        lines = [
+            escalation.text,
+            _("Basis: %(basis)s") % {"basis": escalation.basis or "-"},
+            "",
+            _("Incident: %(ref)s %(title)s") % {"ref": incident.reference, "title": incident.title},
+            _("You are paged as: %(role)s") % {"role": role.title if role else escalation.role_key},
+        ]
+        if page.acting_for_id:
+            lines.append(
+                _("You are paged as deputy of %(holder)s, who did not answer.") % {"holder": page.acting_for}
+            )
+        if page.is_fallback:
+            lines.append(_("Nobody in the chain acknowledged in time. You are paged as the last resort."))
+        lines += [
+            _("Acknowledge by %(deadline)s; after that the next person is paged.")
+            % {"deadline": wareki.format_datetime(page.deadline, page.recipient.date_style)},
+            "",
+            _("Acknowledge (works once, from a phone too): %(url)s") % {"url": ack_url},
+            _("The incident: %(url)s")
+            % {"url": settings.MAMORI_BASE_URL + reverse("incidents:detail", args=[incident.pk])},
+        ]
+    payload = {
+        "incident": incident.reference,
+        "level": incident.level,
+        "role": escalation.role_key,
+        "recipient": page.recipient.username,
+        "deadline": page.deadline.isoformat(),
+        "ack_url": ack_url,
+        "drill": incident.is_drill,
+    }
+    return Message(subject=subject, body="\n".join(lines), ack_url=ack_url, payload=payload)
+
+
+def send_due(*, limit: int = 100, should_stop: Callable[[], bool] = lambda: False) -> int:
+    """Worker job: send the deliveries that are due. Stops between deliveries when asked to."""
+    now = timezone.now()
+    due = Delivery.objects.filter(
+        state__in=[DeliveryState.QUEUED, DeliveryState.RETRYING], next_attempt_at__lte=now
+    )
+    sent = 0
+    for pk in claim(due, limit=limit, order_by="next_attempt_at"):
+        if should_stop():
+            Delivery.objects.filter(pk=pk).update(claimed_until=None, claimed_by="")
+            continue
+        sent += deliver(pk)
+    return sent
+
+
+def deliver(pk: int) -> int:
+    delivery = Delivery.objects.select_related(
+        "page__recipient", "page__acting_for", "page__escalation__incident__policy"
+    ).get(pk=pk)
+    page = delivery.page
+    now = timezone.now()
+    if page.state not in (PageState.OPEN, PageState.ACKNOWLEDGED) or delivery.state not in (
+        DeliveryState.QUEUED,
+        DeliveryState.RETRYING,
+    ):
+        Delivery.objects.filter(pk=pk).update(
+            state=DeliveryState.CANCELLED, claimed_until=None, claimed_by=""
+        )
+        return 0
+    delivery.attempts += 1
+    try:
+        detail = TRANSPORTS[delivery.channel].send(page, compose(page), delivery.idempotency_key)
+    except TransportError as exc:
+        give_up = exc.permanent or delivery.attempts >= settings.MAMORI_DELIVERY_MAX_ATTEMPTS
+        DeliveryAttempt.objects.create(
+            delivery=delivery, at=now, ok=False, permanent=exc.permanent, detail=exc.detail[:2000]
+        )
+        Delivery.objects.filter(pk=pk).update(
+            attempts=delivery.attempts,
+            last_error=exc.detail[:2000],
+            claimed_until=None,
+            claimed_by="",
+            state=DeliveryState.FAILED if give_up else DeliveryState.RETRYING,
+            next_attempt_at=now + backoff(delivery.attempts),
+        )
+        if give_up:
+            move_on_after_permanent_failure(page)
+        return 0
+    DeliveryAttempt.objects.create(delivery=delivery, at=now, ok=True, detail=detail[:2000])
+    Delivery.objects.filter(pk=pk).update(
+        attempts=delivery.attempts,
+        state=DeliveryState.SENT,
+        sent_at=now,
+        last_error="",
+        claimed_until=None,
+        claimed_by="",
+    )
+    return 1
