@@ -29,7 +29,11 @@ MAX_TEXT = 20000
 
 def lock_incident(incident: Incident, expected_version: int | None) -> Incident:
     """Re-read the incident under a row lock and check nobody changed it since it was shown."""
-    locked = Incident.objects.select_for_update().select_related("organization", "policy").get(pk=incident.pk)
+    locked = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("organization", "policy")
+        .get(pk=incident.pk)
+    )
     if expected_version is not None and locked.version != expected_version:
         raise Conflict()
     return locked

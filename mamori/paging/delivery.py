@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from mamori import wareki
 from mamori.policy.services import document_of
 
-from .choices import DeliveryState, PageState
+from .choices import DeliveryState, EscalationState, PageState
 from .claims import claim
 from .models import Delivery, DeliveryAttempt, Page
 from .services import move_on_after_permanent_failure
@@ -99,10 +99,11 @@ def deliver(pk: int) -> int:
     ).get(pk=pk)
     page = delivery.page
     now = timezone.now()
-    if page.state not in (PageState.OPEN, PageState.ACKNOWLEDGED) or delivery.state not in (
-        DeliveryState.QUEUED,
-        DeliveryState.RETRYING,
-    ):
+    # A late mail to someone whose deadline passed still goes out while nobody has acknowledged:
+    # they can still answer and stop the chain. Once acknowledged or cancelled, it is pointless.
+    chain_open = page.escalation.state in (EscalationState.OPEN, EscalationState.EXHAUSTED)
+    sendable = chain_open and page.state in (PageState.OPEN, PageState.EXPIRED)
+    if not sendable or delivery.state not in (DeliveryState.QUEUED, DeliveryState.RETRYING):
         Delivery.objects.filter(pk=pk).update(
             state=DeliveryState.CANCELLED, claimed_until=None, claimed_by=""
         )

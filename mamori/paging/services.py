@@ -213,9 +213,11 @@ def acknowledge(page: Page, *, actor: Any, via: str) -> Escalation:
         raise PermissionError("only the recipient can acknowledge a page")
     with transaction.atomic():
         escalation = (
-            Escalation.objects.select_for_update().select_related("incident").get(pk=page.escalation_id)
+            Escalation.objects.select_for_update(of=("self",))
+            .select_related("incident")
+            .get(pk=page.escalation_id)
         )
-        page = Page.objects.select_for_update().select_related("acting_for").get(pk=page.pk)
+        page = Page.objects.select_for_update(of=("self",)).select_related("acting_for").get(pk=page.pk)
         if escalation.state == EscalationState.ACKNOWLEDGED:
             return escalation
         now = timezone.now()
@@ -276,7 +278,9 @@ def advance_due(*, limit: int = 100) -> int:
     done = 0
     for pk in claim(due, limit=limit, order_by="next_check_at"):
         with transaction.atomic():
-            escalation = Escalation.objects.select_for_update().select_related("incident").get(pk=pk)
+            escalation = (
+                Escalation.objects.select_for_update(of=("self",)).select_related("incident").get(pk=pk)
+            )
             if (
                 escalation.state == EscalationState.OPEN
                 and escalation.next_check_at
