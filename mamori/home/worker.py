@@ -82,6 +82,7 @@ def check_journal() -> int:
 
 
 def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
+    from mamori.incidents.outside import check_report_clocks
     from mamori.paging.delivery import send_due
     from mamori.paging.services import advance_due
 
@@ -89,6 +90,7 @@ def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
         # Every pass: page the next person where a deadline passed, then send what is due.
         Job("advance_escalations", advance_due, 0),
         Job("send_pages", lambda: send_due(should_stop=should_stop), 0),
+        Job("outside_report_clocks", check_report_clocks, 30),
         Job("check_journal", check_journal, 3600),
     ]
     if settings.MAMORI_INTAKE_MAILDIR:

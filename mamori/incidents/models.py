@@ -71,6 +71,10 @@ class Incident(models.Model):
         _("publication decision"), max_length=20, choices=PublicationDecision.choices, blank=True, default=""
     )
     publication_reason = models.TextField(_("reason for the publication decision"), blank=True)
+    # When the organisation became aware: legal clocks of outside reports run from here.
+    aware_at = models.DateTimeField(_("became aware at"), null=True, blank=True)
+    # Facts the outside-report rules ask for (triggers, persons affected, the items of the forms).
+    report_facts = models.JSONField(_("facts for outside reports"), default=dict, blank=True)
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -286,3 +290,69 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ExternalReport(models.Model):
+    """A report owed to an outside body (個人情報保護委員会, 総務省, the prefecture, the police…), with its
+    legal clock. Created by the policy's rules (``outside.py``); closure needs each sent or waived."""
+
+    class Status(models.TextChoices):
+        DUE = "due", _("Due")
+        DRAFTED = "drafted", _("Drafted")
+        SENT = "sent", _("Sent")
+        WAIVED = "waived", _("Not required (waived)")
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="external_reports"
+    )
+    body_key = models.CharField(_("outside body"), max_length=50)
+    body_name = models.CharField(_("outside body name"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=50)
+    label = models.CharField(_("report"), max_length=100)
+    basis = models.CharField(_("basis"), max_length=300, blank=True)
+    form = models.CharField(_("form"), max_length=20, default="plain")
+    decided_by = models.CharField(_("decided by (role)"), max_length=50, blank=True)
+    due_at = models.DateTimeField(_("due"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DUE)
+    draft_text = models.TextField(_("draft"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    sent_reference = models.CharField(_("reference of the report"), max_length=200, blank=True)
+    waived_reason = models.TextField(_("reason it is not required"), blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("listed at"))
+    # Reminders and the overdue page are sent by the worker; these say what is left to send.
+    reminded = models.JSONField(_("reminders sent"), default=list)
+    next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("outside report")
+        verbose_name_plural = _("outside reports")
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "body_key", "kind"], name="external_report_unique_kind"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_check_at"],
+                condition=models.Q(status__in=["due", "drafted"]),
+                name="external_report_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference} {self.body_name} {self.label}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.DUE, self.Status.DRAFTED)

@@ -17,9 +17,9 @@ from mamori.journal.services import record
 
 from . import access
 from .choices import CustodyEvent, ObligationKind, Phase, State, TaskState
+from .editing import lock_incident, policy_of, required_text, save_incident
 from .errors import Invalid, NotAllowed, WrongState
 from .models import Action, CustodyEntry, Evidence, Incident, Obligation, Task
-from .services import lock_incident, policy_of, required_text, save_incident
 
 # Actions and evidence may be recorded from the first report until closure.
 RECORDABLE_STATES = (State.RECEIVED, State.TRIAGE, State.RESPONDING, State.RECOVERING, State.PREVENTING)

@@ -20,43 +20,11 @@ from mamori.policy.services import active_version, document_of
 
 from . import access
 from .choices import ObligationKind, PublicationDecision, State
-from .errors import Conflict, Invalid, WrongState
+from .editing import lock_incident, policy_of, required_text, save_incident
+from .errors import Invalid, WrongState
 from .models import Incident, LevelChange, Obligation
+from .outside import body_applies, refresh_external_reports
 from .transitions import TRANSITIONS
-
-MAX_TEXT = 20000
-
-
-def lock_incident(incident: Incident, expected_version: int | None) -> Incident:
-    """Re-read the incident under a row lock and check nobody changed it since it was shown."""
-    locked = (
-        Incident.objects.select_for_update(of=("self",))
-        .select_related("organization", "policy")
-        .get(pk=incident.pk)
-    )
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict()
-    return locked
-
-
-def save_incident(incident: Incident, fields: list[str]) -> None:
-    incident.version += 1
-    incident.updated_at = timezone.now()
-    incident.save(update_fields=[*fields, "version", "updated_at"])
-
-
-def policy_of(incident: Incident) -> PolicyDocument:
-    return document_of(incident.policy)
-
-
-def required_text(value: str | None, field: str, label: str, errors: dict[str, str]) -> str:
-    """Strip ``value``; record in ``errors`` if it is empty or longer than MAX_TEXT."""
-    value = (value or "").strip()
-    if not value:
-        errors[field] = _("%(label)s is required.") % {"label": label}
-    elif len(value) > MAX_TEXT:
-        errors[field] = _("%(label)s is too long.") % {"label": label}
-    return value
 
 
 def _require_state(incident: Incident, transition_name: str) -> None:
@@ -367,6 +335,11 @@ def _check_closable(incident: Incident, errors: dict[str, str]) -> None:
     open_tasks = incident.tasks.filter(state="open").count()
     if open_tasks:
         errors["tasks"] = _("%(count)s task(s) are still open.") % {"count": open_tasks}
+    open_reports = incident.external_reports.filter(status__in=["due", "drafted"]).count()
+    if open_reports:
+        errors["external_reports"] = _("%(count)s outside report(s) are neither sent nor waived.") % {
+            "count": open_reports
+        }
 
 
 def decide_publication(
@@ -429,8 +402,14 @@ def expected_obligations(incident: Incident, policy: PolicyDocument, now: dateti
             continue
         if applies.personal_data is not None and applies.personal_data != incident.personal_data:
             continue
+        if body.reports and body_applies(body, incident):
+            continue  # owed: listed as outside reports with their clocks, not as a decision
         decider = policy.role(body.decided_by) if body.decided_by else None
         text = _("Decide whether to report to %(body)s (%(when)s)") % {"body": body.name, "when": body.when}
+        if body.triggers:
+            text += _("; required if any of: %(triggers)s") % {
+                "triggers": "、".join(t.label for t in body.triggers)
+            }
         if decider:
             text += _(" — decided by %(role)s") % {"role": decider.title}
         items.append(
@@ -524,6 +503,7 @@ def refresh_obligations(incident: Incident, *, actor: Any) -> list[Obligation]:
                 ]
             },
         )
+    refresh_external_reports(incident, actor=actor, policy=policy)
     return created
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import outside_views, views
 
 app_name = "incidents"
 urlpatterns = [
@@ -20,4 +20,8 @@ urlpatterns = [
     path("<int:pk>/checklist/<int:obligation_pk>/", views.complete_obligation, name="complete_obligation"),
     path("<int:pk>/publication/", views.decide_publication, name="publication"),
     path("<int:pk>/transitions/<slug:name>/", views.apply_transition, name="transition"),
+    path("<int:pk>/outside/facts/", outside_views.set_facts, name="report_facts"),
+    path("<int:pk>/outside/<int:report_pk>/draft/", outside_views.draft, name="report_draft"),
+    path("<int:pk>/outside/<int:report_pk>/sent/", outside_views.sent, name="report_sent"),
+    path("<int:pk>/outside/<int:report_pk>/waive/", outside_views.waive, name="report_waive"),
 ]

@@ -19,7 +19,7 @@ from mamori.http import AuthedRequest
 from mamori.journal.services import entries_for
 from mamori.policy.services import NoActivePolicy, active_policy
 
-from . import access, response, services
+from . import access, outside, response, services
 from .choices import LEVEL_COLOURS, STATE_COLOURS, State
 from .errors import Invalid, NotFound, ServiceError
 from .filters import IncidentFilterForm, filter_incidents
@@ -39,6 +39,7 @@ from .forms import (
     TriageForm,
 )
 from .models import Incident
+from .outside_forms import ReportFactsForm
 from .timeline import build_timeline
 from .transitions import TRANSITIONS, available
 
@@ -151,6 +152,9 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
                 "prevention_measures": incident.prevention_measures,
             }
         ),
+        "facts": ReportFactsForm(
+            initial={**v, "aware_at": incident.aware_at, **(incident.report_facts or {})}, policy=policy
+        ),
         "custody": CustodyForm(),
         "result": ResultForm(),
         "obligation": ObligationForm(),
@@ -176,6 +180,8 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
         "transitions": available(incident.state, perms),
         "close_transition": TRANSITIONS["close"],
         "role_titles": {r.key: r.title for r in policy.roles},
+        "external_reports": [(r, outside.draft_text(r)) for r in incident.external_reports.all()],
+        "has_report_rules": any(b.triggers or b.reports for b in policy.outside_bodies),
         "state_colours": STATE_COLOURS,
         "level_colours": LEVEL_COLOURS,
         "in_queue": incident.state in State.queue_states(),

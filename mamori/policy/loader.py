@@ -125,6 +125,10 @@ def _message(error: dict[str, Any]) -> str:
             return _("basis is null: say in “note” what default was chosen because the regulation is silent")
         if code == "basis_empty":
             return _("basis is empty: cite the article, or write null with a note")
+        if code == "count_without_threshold":
+            return _("a trigger of kind count needs more_than")
+        if code == "give_due_days_or_due_hours":
+            return _("give either due_days or due_hours")
         if code.startswith("permissions_missing:"):
             return _("these permissions are not granted to any role: %(names)s") % {
                 "names": code.split(":", 1)[1]
@@ -142,6 +146,9 @@ _REFERENCE_MESSAGES = {
         _("levels must be consecutive numbers (found %(values)s)") % {"values": d}
     ),
     "no_csirt_role": lambda d: _("no role is marked csirt: true; someone must handle incidents"),
+    "unknown_trigger": lambda d: (
+        _("unknown trigger “%(key)s” (not defined under triggers of this body)") % {"key": d}
+    ),
 }
 
 

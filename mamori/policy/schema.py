@@ -164,12 +164,57 @@ class Applies(Strict):
     personal_data: bool | None = None
 
 
+class Trigger(Rule):
+    """A fact that makes a report obligatory (e.g. 要配慮個人情報, more than 100 persons)."""
+
+    key: Key = Field(pattern=KEY_PATTERN)
+    label: str = Field(min_length=1)
+    kind: Literal["flag", "count"] = "flag"
+    more_than: int | None = Field(default=None, ge=0, description="for kind: count")
+
+    @model_validator(mode="after")
+    def _count_has_threshold(self):
+        if self.kind == "count" and self.more_than is None:
+            raise ValueError("count_without_threshold")
+        return self
+
+
+class LongerDeadline(Strict):
+    trigger: Key
+    due_days: int = Field(ge=1, le=366)
+
+
+class ReportClock(Rule):
+    """One report owed to the body, with its legal clock, counted from when the organisation
+    became aware (個人情報保護法施行規則: 速報 速やかに, 確報 30日以内 / 不正の目的 60日以内)."""
+
+    kind: Key = Field(pattern=KEY_PATTERN, description="e.g. preliminary (速報), final (確報)")
+    label: str = Field(min_length=1)
+    due_days: int | None = Field(default=None, ge=1, le=366)
+    due_hours: int | None = Field(default=None, ge=1, le=24 * 30)
+    longer_if: list[LongerDeadline] = []
+    remind_hours_before: list[int] = Field(default=[24], description="reminders before the deadline")
+    form: Literal["ppc", "plain"] = "plain"
+
+    @model_validator(mode="after")
+    def _one_deadline(self):
+        if (self.due_days is None) == (self.due_hours is None):
+            raise ValueError("give_due_days_or_due_hours")
+        return self
+
+
 class OutsideBody(Rule):
     key: Key = Field(pattern=KEY_PATTERN)
     name: str = Field(min_length=1)
     when: str = Field(min_length=1, description="When the regulation says this body is told")
     decided_by: Key | None = None
     applies: Applies = Applies()
+    # With reports: obligatory when ``applies`` holds and (no triggers, or any trigger holds).
+    triggers: list[Trigger] = []
+    reports: list[ReportClock] = []
+    counting: Literal["calendar", "business"] = Field(
+        default="calendar", description="business: skip weekends, national holidays and 12/29–1/3"
+    )
 
 
 class PublicationSpec(Rule):
@@ -353,6 +398,18 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
                         detail=cat,
                     )
                 )
+    for i, body in enumerate(doc.outside_bodies):
+        trigger_keys = {t.key for t in body.triggers}
+        for j, clock in enumerate(body.reports):
+            for k, longer in enumerate(clock.longer_if):
+                if longer.trigger not in trigger_keys:
+                    problems.append(
+                        Reference(
+                            path=("outside_bodies", i, "reports", j, "longer_if", k, "trigger"),
+                            code="unknown_trigger",
+                            detail=longer.trigger,
+                        )
+                    )
     role_ref(("escalation", "fallback_role"), doc.escalation.fallback_role)
     for j, n in enumerate(doc.escalation.on_report):
         role_ref(("escalation", "on_report", j, "role"), n.role)

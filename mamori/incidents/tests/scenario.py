@@ -5,7 +5,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from mamori.incidents import response, services
+from mamori.incidents import outside, response, services
 from mamori.incidents.models import Incident
 from mamori.intake.choices import Channel
 from mamori.intake.services import ReportInput, submit_report
@@ -60,6 +60,8 @@ def finish_checklist(org: Any, incident: Incident) -> None:
     )
     for ob in incident.obligations.filter(done_at__isnull=True):
         services.complete_obligation(ob, actor=responder, outcome="電話で報告した")
+    for outside_report in incident.external_reports.filter(status__in=["due", "drafted"]):
+        outside.mark_sent(outside_report, actor=responder, sent_at=None, reference="メールで送付")
 
 
 def close(org: Any, incident: Incident) -> Incident:
