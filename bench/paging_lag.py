@@ -236,6 +236,8 @@ def collect(db: Database, first_due: datetime, window: float) -> dict[str, Any]:
         "over_goal": sum(1 for lag in lags if lag > GOAL_P99_S),
         "throughput": len(lags) / span if span > 0 else None,
         "peak_second": max(per_second.values()) if per_second else 0,
+        "per_second": [per_second.get(k, 0) for k in range(max(per_second, default=-1) + 1)],
+        "first_sent_s": (min(sent_times) - first_due).total_seconds() if sent_times else None,
         "tail_s": (last_sent - max(dues)).total_seconds() if last_sent else None,
         "slice_p99": [percentile(sorted(s), 0.99) if s else None for s in slices],
         "attempts_not_one": sum(1 for pk, *_ in rows if tries.get(pk, 0) != 1),
@@ -294,6 +296,8 @@ def run(
         + ("" if finished else f" — gave up {args.timeout:g} s after the first due time"),
         flush=True,
     )
+    if args.timeline:
+        print("  sent per second from the first due time:", *result["per_second"])
     for line in result["errors"][:5]:
         print("  worker log:", line)
     return result
@@ -470,6 +474,7 @@ def main() -> None:
         type=Path,
         help="run worker 1 under cProfile, save its stats as PATH-w<workers>.prof, print the top (no write)",
     )
+    parser.add_argument("--timeline", action="store_true", help="print how many were sent each second")
     parser.add_argument("--no-write", action="store_true", help="print the section, leave docs/ alone")
     args = parser.parse_args()
     if args.database_url and not is_postgres(args.database_url):

@@ -165,6 +165,21 @@ class PublicationForm(VersionedForm):
     )
 
 
+class ApprovalForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        label=_("Decision"),
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        choices=[("yes", _("Approve")), ("no", _("Reject"))],
+    )
+    comment = forms.CharField(
+        label=_("Comment (required when rejecting)"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class TransitionForm(VersionedForm):
     summary = forms.CharField(
         label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=20000

@@ -356,3 +356,56 @@ class ExternalReport(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in (self.Status.DUE, self.Status.DRAFTED)
+
+
+class Approval(models.Model):
+    """A decision requested of the role the policy names (komae 第12条: publication is approved by the
+    CSIRT責任者). Never decided by the person who requested it (tatebayashi 1(8) 兼務の禁止)."""
+
+    class Subject(models.TextChoices):
+        PUBLICATION = "publication", _("Outside reporting and publication")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for a decision")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="approvals"
+    )
+    subject = models.CharField(_("subject"), max_length=30, choices=Subject.choices)
+    proposal = models.CharField(_("proposal"), max_length=30, choices=PublicationDecision.choices)
+    text = models.TextField(_("proposal in words"))
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "subject"],
+                condition=models.Q(state="pending"),
+                name="approval_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("requested_by")), name="approval_not_by_requester"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference} {self.get_subject_display()}"

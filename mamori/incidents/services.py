@@ -21,8 +21,8 @@ from mamori.policy.services import active_version, document_of
 from . import access
 from .choices import ObligationKind, PublicationDecision, State
 from .editing import lock_incident, policy_of, required_text, save_incident
-from .errors import Invalid, WrongState
-from .models import Incident, LevelChange, Obligation
+from .errors import Invalid, NotAllowed, WrongState
+from .models import Approval, Incident, LevelChange, Obligation
 from .outside import body_applies, refresh_external_reports
 from .transitions import TRANSITIONS
 
@@ -342,11 +342,12 @@ def _check_closable(incident: Incident, errors: dict[str, str]) -> None:
         }
 
 
-def decide_publication(
+def request_publication(
     incident: Incident, *, actor: Any, expected_version: int | None, decision: str, reason: str
-) -> Incident:
-    """The decision on publication and outside reporting (komae 第12条第1項: approved by CSIRT責任者)."""
-    access.require(actor, "approve_publication", incident.organization_id)
+) -> Approval:
+    """Ask the role the policy names to decide on outside reporting and publication (komae 第12条第1項:
+    the CSIRT管理者 reports and obtains the CSIRT責任者's approval). Pages that role."""
+    access.require(actor, "respond", incident.organization_id)
     with transaction.atomic():
         incident = lock_incident(incident, expected_version)
         if not incident.is_open or incident.state in State.queue_states():
@@ -355,21 +356,92 @@ def decide_publication(
         reason = required_text(reason, "reason", _("The reason"), errors)
         if decision not in (PublicationDecision.PUBLISH, PublicationDecision.NOT_PUBLISH):
             errors["decision"] = _("Choose whether to publish.")
+        if incident.approvals.filter(
+            subject=Approval.Subject.PUBLICATION, state=Approval.State.PENDING
+        ).exists():
+            errors["decision"] = _("A request is already waiting for a decision.")
         if errors:
             raise Invalid(fields=errors)
-        incident.publication_decision = decision
-        incident.publication_reason = reason
-        save_incident(incident, ["publication_decision", "publication_reason"])
-        Obligation.objects.filter(incident=incident, key="publication", done_at__isnull=True).update(
-            done_at=timezone.now(), done_by=actor, outcome=reason
+        approval = Approval.objects.create(
+            incident=incident,
+            subject=Approval.Subject.PUBLICATION,
+            proposal=decision,
+            text=reason,
+            requested_by=actor,
+            requested_at=timezone.now(),
         )
+        save_incident(incident, [])
         record(
             actor=actor,
-            action="incident.publication_decided",
-            obj=incident,
-            data={"decision": decision, "reason": reason},
+            action="approval.requested",
+            obj=approval,
+            organization=incident.organization,
+            data={"incident": incident.reference, "proposal": decision, "text": reason},
         )
-    return incident
+        policy = policy_of(incident)
+        start_escalation(
+            incident,
+            actor=actor,
+            key=f"approval:{approval.pk}",
+            role_key=policy.publication.decided_by,
+            text=_("Decision requested: %(proposal)s — %(reason)s (requested by %(who)s)")
+            % {"proposal": PublicationDecision(decision).label, "reason": reason, "who": actor},
+            basis=policy.publication.basis or "",
+            ack_minutes=None,
+        )
+    return approval
+
+
+def decide_approval(approval: Approval, *, actor: Any, approve: bool, comment: str = "") -> Approval:
+    """Approve or reject, by a role granted approve_publication — never by the person who asked
+    (tatebayashi 1(8) 兼務の禁止). Approval records the publication decision on the incident."""
+    incident = approval.incident
+    access.require(actor, "approve_publication", incident.organization_id)
+    if approval.requested_by_id == getattr(actor, "pk", None):
+        raise NotAllowed(
+            _("The person who requested a decision cannot also decide it (separation of duties).")
+        )
+    with transaction.atomic():
+        approval = Approval.objects.select_for_update(of=("self",)).get(pk=approval.pk)
+        if approval.state != Approval.State.PENDING:
+            raise WrongState(_("This request was already decided."))
+        incident = lock_incident(incident, None)
+        if not incident.is_open:
+            raise WrongState()
+        now = timezone.now()
+        if not approve and not comment.strip():
+            raise Invalid(fields={"comment": _("Say why the request is rejected.")})
+        approval.state = Approval.State.APPROVED if approve else Approval.State.REJECTED
+        approval.decided_by, approval.decided_at, approval.comment = actor, now, comment.strip()
+        approval.save(update_fields=["state", "decided_by", "decided_at", "comment"])
+        record(
+            actor=actor,
+            action=f"approval.{approval.state}",
+            obj=approval,
+            organization=incident.organization,
+            data={
+                "incident": incident.reference,
+                "proposal": approval.proposal,
+                "comment": approval.comment,
+                "requested_by": approval.requested_by.username,
+            },
+        )
+        if approve:
+            reason = approval.text + (f"\n{approval.comment}" if approval.comment else "")
+            incident.publication_decision, incident.publication_reason = approval.proposal, reason
+            save_incident(incident, ["publication_decision", "publication_reason"])
+            Obligation.objects.filter(incident=incident, key="publication", done_at__isnull=True).update(
+                done_at=now, done_by=actor, outcome=reason
+            )
+            record(
+                actor=actor,
+                action="incident.publication_decided",
+                obj=incident,
+                data={"decision": approval.proposal, "reason": reason, "approval": approval.pk},
+            )
+        else:
+            save_incident(incident, [])
+    return approval
 
 
 # --- obligations (the checklist of what the policy requires) -------------------------------------

@@ -25,6 +25,7 @@ from .errors import Invalid, NotFound, ServiceError
 from .filters import IncidentFilterForm, filter_incidents
 from .forms import (
     ActionForm,
+    ApprovalForm,
     AssignForm,
     CustodyForm,
     EvidenceForm,
@@ -155,6 +156,7 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
         "facts": ReportFactsForm(
             initial={**v, "aware_at": incident.aware_at, **(incident.report_facts or {})}, policy=policy
         ),
+        "approval": ApprovalForm(),
         "custody": CustodyForm(),
         "result": ResultForm(),
         "obligation": ObligationForm(),
@@ -180,6 +182,8 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
         "transitions": available(incident.state, perms),
         "close_transition": TRANSITIONS["close"],
         "role_titles": {r.key: r.title for r in policy.roles},
+        "pending_approval": incident.approvals.filter(state="pending").select_related("requested_by").first(),
+        "approvals": list(incident.approvals.select_related("requested_by", "decided_by")),
         "external_reports": [(r, outside.draft_text(r)) for r in incident.external_reports.all()],
         "has_report_rules": any(b.triggers or b.reports for b in policy.outside_bodies),
         "state_colours": STATE_COLOURS,
@@ -439,18 +443,34 @@ def complete_obligation(request: AuthedRequest, pk: int, obligation_pk: int) -> 
 
 @login_required
 @require_POST
-def decide_publication(request: AuthedRequest, pk: int) -> HttpResponse:
+def request_publication(request: AuthedRequest, pk: int) -> HttpResponse:
     form = PublicationForm(request.POST)
     return _operate(
         request,
         pk,
         "publication",
         form,
-        lambda i, d: services.decide_publication(
+        lambda i, d: services.request_publication(
             i, actor=request.user, expected_version=d["version"], decision=d["decision"], reason=d["reason"]
         ),
-        _("The publication decision was recorded."),
+        _("The decision was requested; the deciding role has been paged."),
     )
+
+
+@login_required
+@require_POST
+def decide_approval(request: AuthedRequest, pk: int, approval_pk: int) -> HttpResponse:
+    form = ApprovalForm(request.POST)
+
+    def call(incident: Incident, d: dict[str, Any]):
+        approval = incident.approvals.filter(pk=approval_pk).first()
+        if approval is None:
+            raise NotFound()
+        return services.decide_approval(
+            approval, actor=request.user, approve=d["approve"], comment=d["comment"]
+        )
+
+    return _operate(request, pk, "approval", form, call, _("The decision was recorded."))
 
 
 @login_required

@@ -48,16 +48,18 @@ def triage(
 
 
 def finish_checklist(org: Any, incident: Incident) -> None:
-    responder = next(p for p in org.people.values() if _can(p, "respond"))
     approver = next(p for p in org.people.values() if _can(p, "approve_publication"))
+    # The request comes from someone else: nobody approves their own request (兼務の禁止).
+    responder = next(p for p in org.people.values() if _can(p, "respond") and p != approver)
     incident.refresh_from_db()
-    services.decide_publication(
+    approval = services.request_publication(
         incident,
-        actor=approver,
+        actor=responder,
         expected_version=incident.version,
         decision="not_publish",
         reason="住民への影響なし。関係機関へは報告済み",
     )
+    services.decide_approval(approval, actor=approver, approve=True)
     for ob in incident.obligations.filter(done_at__isnull=True):
         services.complete_obligation(ob, actor=responder, outcome="電話で報告した")
     for outside_report in incident.external_reports.filter(status__in=["due", "drafted"]):

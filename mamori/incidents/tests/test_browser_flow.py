@@ -138,10 +138,18 @@ def record_action(page, pk: int, phase: str, description: str) -> None:
     assert description in page.locator("#timeline").inner_text()
 
 
-def decide_publication(page, pk: int, decision: str, reason: str) -> None:
+def request_publication(page, pk: int, decision: str, reason: str) -> None:
     form = form_at(page, "incidents:publication", pk)
     form.locator(f"input[name=decision][value={decision}]").check()
     form.locator("textarea[name=reason]").fill(reason)
+    submit(page, form)
+    expect_success(page)
+
+
+def approve(page, pk: int) -> None:
+    form = page.locator("#publication form").first
+    assert "/approvals/" in (form.get_attribute("action") or "")
+    form.locator("input[name=approve][value=yes]").check()
     submit(page, form)
     expect_success(page)
 
@@ -191,18 +199,20 @@ def test_a_residents_report_is_triaged_handled_and_closed(komae, live_server, ch
     assert ARTICLE_10_2 in told_head.inner_text()
     screenshot(manager, "03-incident-after-triage")
 
-    # The manager ticks off the checklist and records what was done. Publication is not theirs
-    # to decide in komae (第12条第1項): they are not even offered the form.
+    # The manager ticks off the checklist and records what was done.
     assert work_the_checklist(manager) == 3  # CSIRT責任者 and CISO told; outside bodies judged
     assert "done" in (told_head.get_attribute("class") or "")
     record_action(manager, pk, "containment", "改ざんされたページを公開サーバから取り下げた。")
-    assert not has_form(manager, "incidents:publication", pk)
 
-    # The CSIRT責任者 records the publication decision, which completes the last checklist item.
+    # The manager asks for the publication decision; only the CSIRT責任者 may give it (第12条第1項).
+    request_publication(manager, pk, "publish", "市民への影響があり得るため、ホームページで公表する。")
+    assert manager.locator("#publication form").count() == 0  # nobody decides their own request
+
+    # The CSIRT責任者 approves, which completes the last checklist item.
     head = new_page(chromium)
     login(head, live_server, komae.csirt_head)
     goto(head, detail)
-    decide_publication(head, pk, "publish", "市民への影響があり得るため、ホームページで公表する。")
+    approve(head, pk)
     assert head.locator("#checklist li:not(.done)").count() == 0
 
     # Recovery, recurrence prevention, and the end, declared by the manager.

@@ -3,12 +3,15 @@ publication decision; reopening needs a reason; a closed incident refuses edits;
 
 import pytest
 
-from mamori.incidents import response, services
+from mamori.incidents import access, response, services
 from mamori.incidents.choices import State
 from mamori.incidents.errors import Conflict, Invalid, NotAllowed, WrongState
 from mamori.incidents.transitions import TRANSITIONS
 from mamori.journal.models import JournalEntry
 from mamori.journal.verify import verify_chain
+from mamori.paging.models import Escalation
+from mamori.people.models import Role
+from mamori.people.services import assign_role
 
 from .scenario import act, close, finish_checklist, report, triage
 
@@ -76,25 +79,64 @@ def test_closing_requires_the_checklist_and_the_publication_decision(komae):
     assert {"obligations", "publication_decision"} <= set(exc.value.fields)
 
 
-def test_only_the_csirt_head_decides_on_publication(komae):
-    """komae 第12条第1項: CSIRT管理者 reports to and gets the approval of the CSIRT責任者."""
+def test_publication_is_requested_and_approved_by_the_csirt_head_only(komae):
+    """komae 第12条第1項: the CSIRT管理者 reports and obtains the approval of the CSIRT責任者."""
     incident = triage(komae, report(komae))
-    with pytest.raises(NotAllowed):
-        services.decide_publication(
-            incident,
-            actor=komae.csirt_manager,
-            expected_version=incident.version,
-            decision="publish",
-            reason="x",
-        )
-    incident = services.decide_publication(
+    approval = services.request_publication(
         incident,
-        actor=komae.csirt_head,
+        actor=komae.csirt_manager,
         expected_version=incident.version,
         decision="publish",
-        reason="報道発表する",
+        reason="市民への影響があり得るため公表する",
     )
+    assert Escalation.objects.get(key=f"approval:{approval.pk}").role_key == "csirt_head"
+    with pytest.raises(NotAllowed):
+        services.decide_approval(approval, actor=komae.handler, approve=True)  # not the role the policy names
+    services.decide_approval(approval, actor=komae.csirt_head, approve=True, comment="ホームページで公表")
+    incident.refresh_from_db()
+    assert incident.publication_decision == "publish"
     assert incident.obligations.get(key="publication").done_by == komae.csirt_head
+
+
+@pytest.mark.parametrize("preset_org", ["tatebayashi"], indirect=True)
+def test_nobody_approves_their_own_request(preset_org):
+    """tatebayashi 1(8) 兼務の禁止: the one who asks is not the one who approves."""
+    org = preset_org
+    incident = triage(org, report(org))
+    # The CISO (who approves, 1(1)①) also serves as a CSIRT handler, so may request decisions too.
+    approver = next(p for p in org.people.values() if access.can(p, "approve_publication"))
+    assign_role(
+        Role.objects.get(organization=org.organization, key="handler"), approver, actor="test", order=1
+    )
+    approver = type(approver).objects.get(pk=approver.pk)  # forget cached permissions
+    approval = services.request_publication(
+        incident,
+        actor=approver,
+        expected_version=incident.version,
+        decision="not_publish",
+        reason="個人が特定されない",
+    )
+    with pytest.raises(NotAllowed):
+        services.decide_approval(approval, actor=approver, approve=True)
+    approval.refresh_from_db()
+    assert approval.state == "pending"
+
+
+def test_a_rejection_needs_a_reason_and_leaves_the_decision_open(komae):
+    incident = triage(komae, report(komae))
+    approval = services.request_publication(
+        incident,
+        actor=komae.csirt_manager,
+        expected_version=incident.version,
+        decision="not_publish",
+        reason="影響なし",
+    )
+    with pytest.raises(Invalid):
+        services.decide_approval(approval, actor=komae.csirt_head, approve=False, comment="")
+    services.decide_approval(approval, actor=komae.csirt_head, approve=False, comment="住民への説明が必要")
+    incident.refresh_from_db()
+    assert incident.publication_decision == "" and not incident.obligations.get(key="publication").done_at
+    assert JournalEntry.objects.filter(action="approval.rejected").exists()
 
 
 def test_transitions_follow_the_table(komae):

@@ -116,13 +116,14 @@ def test_closing_needs_every_outside_report_sent_or_waived(komae):
         services.transition(incident, name, actor=komae.handler, expected_version=incident.version)
     approver = komae.csirt_head
     incident.refresh_from_db()
-    services.decide_publication(
+    approval = services.request_publication(
         incident,
-        actor=approver,
+        actor=komae.csirt_manager,
         expected_version=incident.version,
         decision="not_publish",
         reason="本人へ個別に通知",
     )
+    services.decide_approval(approval, actor=approver, approve=True)
     for ob in incident.obligations.filter(done_at__isnull=True):
         services.complete_obligation(ob, actor=komae.handler, outcome="済")
     incident.refresh_from_db()
