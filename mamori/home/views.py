@@ -1,8 +1,12 @@
+from datetime import timedelta
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -10,8 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from mamori.http import AuthedRequest
 from mamori.incidents import access
 from mamori.incidents.choices import State, TaskState
-from mamori.incidents.models import Task
+from mamori.incidents.models import ExternalReport, Task
 from mamori.intake.models import Report
+from mamori.paging.choices import EscalationState, PageState
+from mamori.paging.models import Escalation, Page
 
 from .forms import PreferencesForm
 from .services import update_preferences
@@ -53,8 +59,43 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
             "open_incidents": open_incidents,
             "tasks": tasks,
             "my_reports": my_reports,
+            **watch_list(user, incidents),
         },
     )
+
+
+def watch_list(user: Any, incidents: Any) -> dict[str, Any]:
+    """What must not be forgotten: pages nobody has acknowledged and outside reports due soon or
+    overdue — the person's own, and (for those who see every incident) everyone's."""
+    now = timezone.now()
+    my_pages = (
+        Page.objects.filter(recipient=user, state=PageState.OPEN)
+        .select_related("escalation__incident")
+        .order_by("deadline")[:20]
+    )
+    mine = access.roles_of(user)
+    reports = (
+        ExternalReport.objects.filter(
+            incident__in=incidents, status__in=["due", "drafted"], due_at__lte=now + timedelta(days=7)
+        )
+        .select_related("incident")
+        .order_by("due_at")
+    )
+    context: dict[str, Any] = {
+        "my_pages": my_pages,
+        "my_reports_due": [r for r in reports[:50] if r.decided_by in mine],
+        "now": now,
+    }
+    if access.can(user, "view_all"):
+        context["all_unacknowledged"] = (
+            Escalation.objects.filter(
+                incident__in=incidents, state__in=[EscalationState.OPEN, EscalationState.EXHAUSTED]
+            )
+            .select_related("incident")
+            .order_by("next_check_at")[:30]
+        )
+        context["all_reports_due"] = reports[:30]
+    return context
 
 
 @login_required
