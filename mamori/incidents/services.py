@@ -126,6 +126,7 @@ def triage(
         if is_incident and level is not None:
             _record_level(incident, None, level, reason, actor=actor, at=now)
             refresh_obligations(incident, actor=actor)
+        page_on_transition(incident, "triage_respond" if is_incident else "triage_not_incident", actor=actor)
     return incident
 
 
@@ -319,7 +320,24 @@ def transition(
             obj=incident,
             data={"from": before, "to": incident.state, **values},
         )
+        page_on_transition(incident, name, actor=actor)
     return incident
+
+
+def page_on_transition(incident: Incident, name: str, *, actor: Any) -> None:
+    """Tell the roles the policy ties to this change of state (e.g. komae 第12条第2項: the CISO is
+    told of the outcome). Keyed by the incident's version, so a second closure pages again."""
+    policy = policy_of(incident)
+    for rule in policy.escalation.on_transition.get(name, []):  # type: ignore[call-overload]
+        start_escalation(
+            incident,
+            actor=actor,
+            key=f"transition:{name}:{rule.role}:{incident.version}",
+            role_key=rule.role,
+            text=rule.text,
+            basis=rule.basis or "",
+            ack_minutes=rule.within_minutes,
+        )
 
 
 def _check_closable(incident: Incident, errors: dict[str, str]) -> None:

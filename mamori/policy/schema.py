@@ -257,6 +257,18 @@ class ClassificationSpec(Rule):
     axes: list[ClassAxis] = Field(min_length=1)
 
 
+TransitionName = Literal[
+    "triage_respond",
+    "triage_not_incident",
+    "start_recovery",
+    "start_prevention",
+    "resume_response",
+    "close",
+    "reopen",
+    "reconsider",
+]
+
+
 class EscalationSpec(Rule):
     """How people are paged (issue: escalation). Levels say who must be told; this says how long each
     person has to acknowledge before the next in the chain (deputies) is paged, and who is paged when
@@ -267,6 +279,8 @@ class EscalationSpec(Rule):
     )
     fallback_role: Key
     on_report: list[Notification] = Field(default=[], description="who is told of every new report")
+    # Who is told when an incident changes state, by transition (see incidents/transitions.py).
+    on_transition: dict[TransitionName, list[Notification]] = {}
 
 
 class PolicyDocument(Strict):
@@ -413,6 +427,9 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
     role_ref(("escalation", "fallback_role"), doc.escalation.fallback_role)
     for j, n in enumerate(doc.escalation.on_report):
         role_ref(("escalation", "on_report", j, "role"), n.role)
+    for name, rules in doc.escalation.on_transition.items():
+        for j, n in enumerate(rules):
+            role_ref(("escalation", "on_transition", name, j, "role"), n.role)
     role_ref(("publication", "decided_by"), doc.publication.decided_by)
     for j, key in enumerate(doc.publication.consult):
         role_ref(("publication", "consult", j), key)

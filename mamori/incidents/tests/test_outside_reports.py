@@ -208,3 +208,24 @@ def test_the_incident_page_records_facts_drafts_and_sending(komae):
     assert preliminary.status == "sent" and preliminary.handled_by == komae.handler
     again = client.post(f"/incidents/{incident.pk}/outside/{preliminary.pk}/sent/", {"reference": "x"})
     assert again.status_code == 409
+
+
+@pytest.mark.parametrize("preset_org", ["edogawa", "mutsu"], indirect=True)
+@pytest.mark.django_db
+def test_the_police_are_owed_a_report_when_a_crime_is_likely(preset_org):
+    """edogawa 基準第25条第3項; mutsu 第2条第1号エ (警察機関等)."""
+    org = preset_org
+    category = "unauthorized_access" if org.organization.key == "edogawa" else "cyber_attack"
+    responder = next(p for p in org.people.values() if access.can(p, "respond"))
+    with time_machine.travel(AWARE, tick=False):
+        incident = triage(org, report(org), level=2, category=category)
+        assert not incident.external_reports.filter(body_key="police").exists()
+        incident = outside.set_report_facts(
+            incident,
+            actor=responder,
+            expected_version=incident.version,
+            aware_at=AWARE,
+            facts={"crime_likely": True},
+        )
+    police = incident.external_reports.get(body_key="police")
+    assert police.due_at == datetime(2026, 11, 24, 23, 59, 59, 999999, tzinfo=TOKYO)  # next business day

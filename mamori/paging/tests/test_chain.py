@@ -149,3 +149,14 @@ def test_only_the_recipient_may_acknowledge(komae, settings):
     page = Escalation.objects.get(incident=incident, role_key="csirt_head").pages.get()
     with pytest.raises(PermissionError):
         acknowledge(page, actor=komae.handler, via="app")
+
+
+def test_closing_pages_the_role_the_policy_ties_to_closure(komae, settings):
+    """komae 第12条第2項: the CISO is told the outcome."""
+    from mamori.incidents.tests.scenario import close
+
+    settings.MAMORI_PAGE_CHANNELS = ["inbox"]
+    incident = close(komae, triage(komae, report(komae), level=1))
+    escalation = Escalation.objects.get(incident=incident, key__startswith="transition:close:ciso")
+    assert escalation.basis == "要綱第12条第2項" and escalation.ack_minutes == 1440
+    assert escalation.pages.get().recipient == komae.ciso
