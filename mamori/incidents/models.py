@@ -7,6 +7,7 @@ shares that report's reference (e.g. R8-0001). The lifecycle is the table in ``t
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import CustodyEvent, ObligationKind, Phase, PublicationDecision, State, TaskState
 
@@ -297,9 +298,9 @@ class ExternalReport(models.Model):
     legal clock. Created by the policy's rules (``outside.py``); closure needs each sent or waived."""
 
     class Status(models.TextChoices):
-        DUE = "due", _("Due")
+        DUE = "due", pgettext_lazy("outside report status", "Not yet sent")
         DRAFTED = "drafted", _("Drafted")
-        SENT = "sent", _("Sent")
+        SENT = "sent", pgettext_lazy("outside report status", "Sent")
         WAIVED = "waived", _("Not required (waived)")
 
     incident = models.ForeignKey(

@@ -188,8 +188,7 @@ def ppc_text(report: ExternalReport) -> str:
             f"{PublicationDecision(incident.publication_decision).label}: {incident.publication_reason}"
         )
     values = {
-        "summary": incident.summary
-        or (f"{incident.title}\n{first.description}" if first else incident.title),
+        "summary": incident.summary or _summary_from_report(incident, first),
         "items": facts.get("ppc_items", ""),
         "persons": str(facts["persons_affected"]) if "persons_affected" in facts else "",
         "cause": incident.root_cause or (first.suspected_cause if first else ""),
@@ -205,6 +204,16 @@ def ppc_text(report: ExternalReport) -> str:
     for n, key in enumerate(PPC_ITEMS, 1):
         lines += [f"{n}. {labels[key]}", values[key].strip() or _("(to be filled in)"), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _summary_from_report(incident: Incident, first: Any) -> str:
+    if first is None:
+        return incident.title
+    # The title is usually the first line of the report; don't say it twice.
+    title = incident.title.rstrip("…")
+    return (
+        first.description if first.description.startswith(title) else f"{incident.title}\n{first.description}"
+    )
 
 
 def draft_text(report: ExternalReport) -> str:
