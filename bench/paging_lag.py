@@ -149,9 +149,11 @@ def stop_workers(workers: list[dict[str, Any]]) -> None:
 
 
 def worker_log_summary(workers: list[dict[str, Any]]) -> dict[str, Any]:
-    passes, errors = [], []
+    passes, errors, jobs = [], [], ""
     for worker in workers:
         text = worker["log"].read_text(errors="replace")
+        started = re.search(r"worker started with jobs: (.*)", text)
+        jobs = started.group(1).strip() if started else jobs
         found = re.search(r"worker stopped after (\d+) passes", text)
         passes.append(int(found.group(1)) if found else None)
         errors += [line for line in text.splitlines() if " ERROR " in line or " CRITICAL " in line]
@@ -160,6 +162,7 @@ def worker_log_summary(workers: list[dict[str, Any]]) -> dict[str, Any]:
         "errors": errors,
         "exit_codes": [w["process"].returncode for w in workers],
         "killed": sum(1 for w in workers if w.get("killed")),
+        "jobs": jobs,
     }
 
 
@@ -237,7 +240,6 @@ def collect(db: Database, first_due: datetime, window: float) -> dict[str, Any]:
         "throughput": len(lags) / span if span > 0 else None,
         "peak_second": max(per_second.values()) if per_second else 0,
         "per_second": [per_second.get(k, 0) for k in range(max(per_second, default=-1) + 1)],
-        "first_sent_s": (min(sent_times) - first_due).total_seconds() if sent_times else None,
         "tail_s": (last_sent - max(dues)).total_seconds() if last_sent else None,
         "slice_p99": [percentile(sorted(s), 0.99) if s else None for s in slices],
         "attempts_not_one": sum(1 for pk, *_ in rows if tries.get(pk, 0) != 1),
@@ -312,6 +314,10 @@ def fmt(seconds: float | None) -> str:
     return f"{seconds:.3f}" if seconds < 10 else f"{seconds:.1f}"
 
 
+def fmt_rate(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.0f}"
+
+
 def workers_label(counts: list[int]) -> str:
     return " and ".join(map(str, counts)) + (" worker" if counts == [1] else " workers")
 
@@ -326,7 +332,7 @@ def row(r: dict[str, Any], n: int) -> str:
     passes = " + ".join(str(p) for p in r["passes"])
     return (
         f"| {r['workers']} | {sent} | {fmt(r['p50'])} | {fmt(r['p99'])} | {fmt(r['max'])} "
-        f"| {r['over_goal']} ({r['over_goal'] / n:.1%}) | {r['throughput']:.0f} | {r['peak_second']} "
+        f"| {r['over_goal']} ({r['over_goal'] / n:.1%}) | {fmt_rate(r['throughput'])} | {r['peak_second']} "
         f"| {fmt(r['tail_s'])} | {cpu_ms} | {r['machine_busy']:.0%} | {passes} | {twice} | {goal} |"
     )
 
@@ -337,6 +343,7 @@ def section(args: Any, dataset: dict[str, Any], runs: list[dict[str, Any]], meta
     if meta["source_after"] != meta["source_before"]:
         code += " — ⚠ the code changed while the benchmark ran: figures may mix two versions"
     bulk = n - dataset["incidents"]
+    jobs = next((r["jobs"] for r in runs if r["jobs"]), "")
     step_ms = args.window / n * 1000
     margins = ", ".join(f"{r['plan']['margin_s']:.1f}" for r in runs)
     notes = []
@@ -388,10 +395,12 @@ def section(args: Any, dataset: dict[str, Any], runs: list[dict[str, Any]], meta
             f"{n / args.window:.0f} a second), written once every worker had logged that it started, the "
             f"first due {args.start_in:g} s later (margin left after the write: {margins} s).",
             f"- Workers: `manage.py run_worker` with MAMORI_PAGE_CHANNELS=inbox, MAMORI_WORKER_IDLE_SECONDS="
-            f"{args.idle:g}, MAMORI_CLAIM_LEASE_SECONDS={args.lease}. Every pass runs `advance_due` (nothing to "
-            "do here: every deadline is 30 min away, but it queries), then `send_due` (claims up to 100 due "
-            "deliveries and sends them one by one); `check_journal` runs hourly and ran at each worker's first "
-            "pass, before the first due time. Idle sleep only when a pass did nothing.",
+            f"{args.idle:g}, MAMORI_CLAIM_LEASE_SECONDS={args.lease}; jobs as the worker logged them: "
+            f"{', '.join(f'`{j.strip()}`' for j in jobs.split(',') if j.strip()) or '(not logged)'}. "
+            "Every pass runs `advance_due` (nothing to do here: every deadline is 30 min away, but it "
+            "queries), then `send_due` (claims up to 100 due deliveries, then sends them one after another); "
+            "jobs with an interval run when it is up: `check_journal` (hourly) ran at each worker's first "
+            "pass, before the first due time. A worker sleeps only after a pass that did nothing.",
             "",
             "| workers | sent | lag p50 s | p99 s | max s | lag > 1 s | throughput /s | peak /s "
             "| last sent after last due, s | worker CPU ms / delivery | machine CPU busy | passes "
@@ -415,19 +424,21 @@ def section(args: Any, dataset: dict[str, Any], runs: list[dict[str, Any]], meta
 
 
 def write_doc(key: str, body: str) -> None:
-    """Replace this database's block; a new block goes after the other paging_lag block, or at the end."""
+    """Replace this database's block; a new one goes next to the other paging_lag block (SQLite first)."""
     begin, end = f"<!-- bench:paging_lag:{key}:begin -->", f"<!-- bench:paging_lag:{key}:end -->"
     block = f"{begin}\n{body}\n{end}"
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
         text = head + block + rest.split(end, 1)[1]
+    elif key == "sqlite" and "<!-- bench:paging_lag:postgresql:begin -->" in text:
+        at = text.index("<!-- bench:paging_lag:postgresql:begin -->")
+        text = text[:at] + block + "\n\n" + text[at:]
+    elif "<!-- bench:paging_lag:sqlite:end -->" in text:
+        at = text.index("<!-- bench:paging_lag:sqlite:end -->") + len("<!-- bench:paging_lag:sqlite:end -->")
+        text = text[:at] + "\n\n" + block + text[at:]
     else:
-        others = [m.end() for m in re.finditer(r"<!-- bench:paging_lag:\w+:end -->", text)]
-        if others:
-            text = text[: others[-1]] + "\n\n" + block + text[others[-1] :]
-        else:
-            text = text.rstrip("\n") + f"\n\n{TITLE}\n\n{block}\n"
+        text = text.rstrip("\n") + f"\n\n{TITLE}\n\n{block}\n"
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text(text, encoding="utf-8")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import outside_views, views
+from . import files_views, outside_views, views
 
 app_name = "incidents"
 urlpatterns = [
@@ -15,6 +15,10 @@ urlpatterns = [
     path("<int:pk>/actions/", views.add_action, name="add_action"),
     path("<int:pk>/evidence/", views.add_evidence, name="add_evidence"),
     path("<int:pk>/evidence/<int:evidence_pk>/custody/", views.add_custody, name="add_custody"),
+    path("<int:pk>/evidence/<int:evidence_pk>/file/", files_views.evidence_file, name="evidence_file"),
+    path(
+        "<int:pk>/attachments/<int:attachment_pk>/file/", files_views.attachment_file, name="attachment_file"
+    ),
     path("<int:pk>/tasks/", views.add_task, name="add_task"),
     path("<int:pk>/tasks/<int:task_pk>/done/", views.complete_task, name="complete_task"),
     path("<int:pk>/checklist/<int:obligation_pk>/", views.complete_obligation, name="complete_obligation"),

@@ -110,13 +110,47 @@ def validate(data: ReportInput, required: list[str] | list[IntakeItem]) -> dict[
     return errors
 
 
-def public_upload_allowed(name: str) -> bool:
-    """Residents may send screenshots, documents and the suspicious mail itself, nothing executable.
+# What a file of each allowed type starts with: the name alone proves nothing (an HTML page can be
+# called invoice.pdf). Text types must decode as text and must not be markup.
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".pdf": (b"%PDF-",),
+    ".msg": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+}
+TEXT_TYPES = (".txt", ".eml")
+
+
+def public_upload_allowed(name: str, head: bytes = b"") -> bool:
+    """Residents may send screenshots, documents and the suspicious mail itself, nothing executable,
+    and the content must be what the name says.
 
     Staff evidence has no such limit: a malware sample is evidence too.
     """
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    return suffix in settings.MAMORI_PUBLIC_UPLOAD_TYPES
+    if suffix not in settings.MAMORI_PUBLIC_UPLOAD_TYPES:
+        return False
+    if suffix in SIGNATURES:
+        return head.startswith(SIGNATURES[suffix])
+    if suffix in TEXT_TYPES:
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = head.decode("cp932")
+            except UnicodeDecodeError:
+                return suffix == ".eml"  # mail may be in any charset; its headers are checked on parsing
+        return not text.lstrip().lower().startswith(("<!doctype", "<html", "<script", "<svg"))
+    return False  # an allowed type without a known signature is not accepted
+
+
+def _head(upload: "Upload") -> bytes:
+    upload.file.seek(0)
+    head = upload.file.read(512)
+    upload.file.seek(0)
+    return head
 
 
 def source_key(address: str) -> str:
@@ -166,7 +200,7 @@ def submit_report(
     if len(uploads) > MAX_ATTACHMENTS:
         errors["attachments"] = _("At most %(n)s files.") % {"n": MAX_ATTACHMENTS}
     if channel == Channel.PUBLIC_FORM:
-        refused = [u.name for u in uploads if not public_upload_allowed(u.name)]
+        refused = [u.name for u in uploads if not public_upload_allowed(u.name, _head(u))]
         if refused:
             errors["attachments"] = _("These files cannot be sent here: %(names)s. Allowed: %(types)s") % {
                 "names": ", ".join(refused),

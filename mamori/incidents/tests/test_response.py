@@ -173,3 +173,33 @@ def test_script_in_staff_entered_text_is_rendered_inert(komae):
         assert "<script>alert" not in page and "<b onmouseover" not in page, url
         if url.endswith(f"{incident.pk}/"):
             assert "&lt;script&gt;alert" in page
+
+
+def test_evidence_is_downloaded_only_through_the_checked_view_and_journaled(komae, settings, tmp_path):
+    from django.test import Client
+
+    from mamori.journal.models import JournalEntry
+
+    settings.MEDIA_ROOT = tmp_path
+    incident = triage(komae, report(komae))
+    html = b"<html><script>alert(1)</script></html>"
+    evidence = response.add_evidence(
+        incident,
+        actor=komae.handler,
+        expected_version=incident.version,
+        description="偽装ファイル",
+        upload=io.BytesIO(html),
+        filename="invoice.pdf",
+    )
+    url = f"/incidents/{incident.pk}/evidence/{evidence.pk}/file/"
+    client = Client()
+    client.force_login(komae.handler)
+    got = client.get(url)
+    assert got.status_code == 200 and b"".join(got.streaming_content) == html
+    assert got["Content-Type"] == "application/octet-stream" and got["Content-Disposition"].startswith(
+        "attachment"
+    )
+    assert JournalEntry.objects.filter(action="evidence.downloaded", actor=komae.handler).count() == 1
+    client.force_login(komae.staff)
+    assert client.get(url).status_code == 404
+    assert JournalEntry.objects.filter(action="evidence.downloaded").count() == 1

@@ -165,3 +165,22 @@ def test_a_screenshot_is_accepted(komae):
     )
     assert response.status_code == 302
     assert Report.objects.get().attachments.get().original_name == "画面.PNG"
+
+
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("invoice.pdf", b"<html><script>alert(1)</script></html>"),
+        ("photo.png", b"MZ\x90\x00 not an image"),
+        ("note.txt", b"<!DOCTYPE html><html></html>"),
+    ],
+)
+def test_files_are_checked_by_content_not_by_name(komae, name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(name, content, content_type="application/pdf")
+    response = Client().post(
+        "/report/", {**VALID, "started": started(), "attachments": upload}, REMOTE_ADDR="203.0.113.12"
+    )
+    assert response.status_code == 422
+    assert not Report.objects.exists()
