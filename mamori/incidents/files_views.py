@@ -4,7 +4,8 @@ public media URL, and always as an attachment so that an uploaded HTML file cann
 
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from mamori.http import AuthedRequest
@@ -20,7 +21,7 @@ def _may_download(request: AuthedRequest) -> bool:
     return access.can(request.user, "respond") or access.can(request.user, "view_all")
 
 
-def _send(request: AuthedRequest, obj, *, action: str, name: str, incident) -> HttpResponse:
+def _send(request: AuthedRequest, obj, *, action: str, name: str, incident) -> HttpResponseBase:
     if not obj.file:
         raise Http404
     try:
@@ -45,7 +46,7 @@ def _send(request: AuthedRequest, obj, *, action: str, name: str, incident) -> H
 
 @login_required
 @require_GET
-def evidence_file(request: AuthedRequest, pk: int, evidence_pk: int) -> HttpResponse:
+def evidence_file(request: AuthedRequest, pk: int, evidence_pk: int) -> HttpResponseBase:
     incident = _load(request, pk)
     evidence = Evidence.objects.filter(incident=incident, pk=evidence_pk).first()
     if evidence is None or not _may_download(request):
@@ -57,7 +58,7 @@ def evidence_file(request: AuthedRequest, pk: int, evidence_pk: int) -> HttpResp
 
 @login_required
 @require_GET
-def attachment_file(request: AuthedRequest, pk: int, attachment_pk: int) -> HttpResponse:
+def attachment_file(request: AuthedRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
     incident = _load(request, pk)
     attachment = Attachment.objects.filter(report__incident=incident, pk=attachment_pk).first()
     if attachment is None or not _may_download(request):
