@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -200,6 +201,31 @@ def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "incidents/detail.html", _detail_context(request, incident))
 
 
+# The policy permission each operation needs. It is checked before the input is read, so a role that
+# may not act is refused (403) whatever it sends; the services check again, in more detail. ``None``:
+# the service alone decides (an emergency action's operator role, a task's own assignee).
+OPERATION_PERMISSIONS: dict[str, str | None] = {
+    "triage": "triage",
+    "level": "triage",
+    "flags": "triage",
+    "merge": "triage",
+    "assign": "assign",
+    "evidence": "respond",
+    "custody": "respond",
+    "task": "respond",
+    "obligation": "respond",
+    "publication": "respond",
+    "facts": "respond",
+    "report_draft": "respond",
+    "report_sent": "respond",
+    "approval": "approve_publication",
+    "report_waive": "approve_publication",
+    "action": None,
+    "result": None,
+    "transition": None,
+}
+
+
 def _operate(
     request: AuthedRequest,
     pk: int,
@@ -207,9 +233,15 @@ def _operate(
     form: Any,
     call: Callable[[Incident, dict[str, Any]], Any],
     success: str,
+    *,
+    permission: str | None = None,
 ) -> HttpResponse:
-    """Validate ``form``, run the service, and either redirect or show the errors beside the form."""
+    """Check the permission, validate ``form``, run the service, and either redirect or show the errors
+    beside the form."""
     incident = _load(request, pk)
+    needed = permission or OPERATION_PERMISSIONS[form_name]
+    if needed is not None and not access.can(request.user, needed):
+        raise PermissionDenied
     status = 400
     if form.is_valid():
         try:
@@ -492,4 +524,5 @@ def apply_transition(request: AuthedRequest, pk: int, name: str) -> HttpResponse
             **{k: d[k] for k in ("summary", "root_cause", "prevention_measures", "reason")},
         ),
         _("The incident is now: %(state)s") % {"state": State(TRANSITIONS[name].target).label},
+        permission=TRANSITIONS[name].permission,
     )

@@ -1,0 +1,347 @@
+"""Every URL pattern and every API operation × every komae role, a staff member without a role, an
+anonymous visitor and a person of another organisation: allowed or refused, as the rules below say.
+
+The URL patterns and API operations come from the URL configuration and the OpenAPI schema: a new view
+or operation without a rule here fails ``test_every_url_and_operation_has_a_rule``.
+"""
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.test import Client
+from django.urls import URLResolver, get_resolver
+
+from mamori.api.auth import create_token
+from mamori.incidents import access, outside, response, services
+from mamori.incidents.tests.scenario import report, triage
+from mamori.intake.choices import Channel
+from mamori.intake.services import ReportInput, Upload, submit_report
+from mamori.paging.models import Page
+from mamori.paging.tokens import page_token
+
+PRINCIPALS = [
+    "anonymous",
+    "csirt_head",
+    "csirt_manager",
+    "handler",
+    "poc",
+    "system_admin",
+    "ciso",
+    "staff",
+    "outsider",
+]
+
+
+@dataclass
+class World:
+    people: dict[str, Any]
+    urls: dict[str, str]  # url name -> concrete path
+    incident_pk: int  # the level-3 incident most URLs point at
+    logged_pk: int  # the incident of a call logged by the PoC (with an attachment)
+
+
+def sees_incident(person: Any, world: World, pk: int | None = None) -> bool:
+    return person is not None and access.incidents_for(person).filter(pk=pk or world.incident_pk).exists()
+
+
+def perm(name: str) -> Callable[[Any, World], bool]:
+    return lambda p, w: p is not None and sees_incident(p, w) and access.can(p, name)
+
+
+def anyone(p: Any, w: World) -> bool:
+    return True
+
+
+def logged_in(p: Any, w: World) -> bool:
+    return p is not None
+
+
+def nobody(p: Any, w: World) -> bool:
+    return False
+
+
+# url name -> (method, who may). "Allowed" means the request is not refused (no login redirect, 403 or
+# 404); a refused one must get one of those.
+URL_RULES: dict[str, tuple[str, Callable[[Any, World], bool]]] = {
+    "healthz": ("GET", anyone),
+    "login": ("GET", anyone),
+    "public:report": ("GET", anyone),
+    "public:thanks": ("GET", anyone),
+    "public:status": ("GET", anyone),  # with the secret link only
+    "paging:ack": ("GET", anyone),  # with the one-time link only
+    "home:dashboard": ("GET", logged_in),
+    "home:preferences": ("GET", logged_in),
+    "paging:inbox": ("GET", logged_in),
+    "paging:absences": ("GET", logged_in),
+    "intake:staff_report": ("GET", logged_in),
+    "policy:detail": ("GET", logged_in),
+    "incidents:list": ("GET", logged_in),  # shows only what access.incidents_for allows (other tests)
+    "incidents:queue": (
+        "GET",
+        lambda p, w: p is not None and (access.can(p, "triage") or access.can(p, "log_report")),
+    ),
+    "intake:log_report": ("GET", lambda p, w: p is not None and access.can(p, "log_report")),
+    "people:list": ("GET", lambda p, w: p is not None and access.can(p, "view_all")),
+    "people:import": (
+        "GET",
+        lambda p, w: p is not None and (p.is_superuser or (p.is_staff and access.can(p, "view_all"))),
+    ),
+    "paging:ack_in_app": ("POST", lambda p, w: p is not None and p.username == "komae-csirt_head"),
+    "incidents:detail": ("GET", lambda p, w: p is not None and sees_incident(p, w)),
+    "incidents:evidence_file": (
+        "GET",
+        lambda p, w: sees_incident(p, w) and (access.can(p, "respond") or access.can(p, "view_all")),
+    ),
+    "incidents:attachment_file": (
+        "GET",
+        lambda p, w: (
+            sees_incident(p, w, w.logged_pk) and (access.can(p, "respond") or access.can(p, "view_all"))
+        ),
+    ),
+    "incidents:triage": ("POST", perm("triage")),
+    "incidents:level": ("POST", perm("triage")),
+    "incidents:flags": ("POST", perm("triage")),
+    "incidents:merge": ("POST", perm("triage")),
+    "incidents:assign": ("POST", perm("assign")),
+    "incidents:add_action": (
+        "POST",
+        lambda p, w: p is not None and sees_incident(p, w),
+    ),  # the service decides
+    "incidents:add_evidence": ("POST", perm("respond")),
+    "incidents:add_custody": ("POST", perm("respond")),
+    "incidents:add_task": ("POST", perm("respond")),
+    "incidents:complete_task": (
+        "POST",
+        lambda p, w: p is not None and sees_incident(p, w),
+    ),  # assignee or respond
+    "incidents:complete_obligation": ("POST", perm("respond")),
+    "incidents:publication": ("POST", perm("respond")),
+    "incidents:decide_approval": ("POST", perm("approve_publication")),
+    "incidents:transition": ("POST", perm("respond")),  # start_recovery needs respond
+    "incidents:report_facts": ("POST", perm("respond")),
+    "incidents:report_draft": ("POST", perm("respond")),
+    "incidents:report_sent": ("POST", perm("respond")),
+    "incidents:report_waive": ("POST", perm("approve_publication")),
+    "logout": ("POST", anyone),  # last: it ends the session the requests above use
+}
+# Not in URL_RULES: Django's own admin (staff only, journaled through people/admin.py), and the API,
+# whose operations are checked one by one from the OpenAPI schema below.
+EXCLUDED = ("admin:", "api:")
+
+# (method, OpenAPI path) -> who may. The API answers 401 without a token.
+API_RULES: dict[tuple[str, str], Callable[[Any, World], bool]] = {
+    ("post", "/api/v1/reports"): logged_in,
+    ("get", "/api/v1/incidents"): logged_in,
+    ("get", "/api/v1/incidents/{incident_id}"): lambda p, w: p is not None and sees_incident(p, w),
+    ("post", "/api/v1/incidents/{incident_id}/triage"): perm("triage"),
+    ("post", "/api/v1/incidents/{incident_id}/transitions"): perm("respond"),
+    ("post", "/api/v1/incidents/{incident_id}/actions"): perm("respond"),
+    ("post", "/api/v1/incidents/{incident_id}/evidence"): perm("respond"),
+}
+
+
+def url_names() -> set[str]:
+    def walk(patterns, ns=None):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, p.namespace or ns)
+            elif p.name:
+                yield f"{ns}:{p.name}" if ns else p.name
+
+    return {n for n in walk(get_resolver().url_patterns) if not n.startswith(EXCLUDED)}
+
+
+def test_every_url_and_operation_has_a_rule(db):
+    assert url_names() == set(URL_RULES), "give every new URL a rule in URL_RULES"
+    schema = Client().get("/api/openapi.json").json()  # public: it describes, it reveals no data
+    operations = {(m, path) for path, item in schema["paths"].items() for m in item}
+    assert operations == set(API_RULES), "give every new API operation a rule in API_RULES"
+
+
+@pytest.fixture
+def world(komae, outsider, settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = tmp_path
+    settings.MAMORI_ORGANIZATION = "komae"  # two organisations exist: the public form serves komae
+    settings.MAMORI_PAGE_CHANNELS = ["inbox"]
+    people = {
+        "anonymous": None,
+        "outsider": outsider,
+        **{k: komae.people[k] for k in PRINCIPALS if k in komae.people},
+    }
+    incident = triage(komae, report(komae), level=3, personal_data=True)
+    incident = outside.set_report_facts(
+        incident,
+        actor=komae.handler,
+        expected_version=incident.version,
+        aware_at=None,
+        facts={"sensitive": True},
+    )
+    evidence = response.add_evidence(
+        incident,
+        actor=komae.handler,
+        expected_version=incident.version,
+        description="ログ",
+        upload=io.BytesIO(b"log"),
+        filename="proxy.log",
+    )
+    incident.refresh_from_db()
+    task = response.create_task(
+        incident,
+        actor=komae.handler,
+        expected_version=incident.version,
+        title="確認",
+        assignee=komae.system_admin,
+    )
+    incident.refresh_from_db()
+    approval = services.request_publication(
+        incident,
+        actor=komae.csirt_manager,
+        expected_version=incident.version,
+        decision="publish",
+        reason="公表する",
+    )
+    mail = submit_report(
+        komae.organization,
+        ReportInput(
+            description="添付の画面",
+            location="窓口",
+            reporter_name="市民",
+            reporter_contact="x@example.jp",
+            discovered_at=incident.opened_at,
+        ),
+        channel=Channel.PHONE,
+        actor=komae.poc,
+        on_behalf=True,
+        uploads=[Upload(io.BytesIO(b"%PDF-1.4 test"), "screen.pdf")],
+    )
+    attachment = mail.report.attachments.get()
+    public = submit_report(
+        komae.organization,
+        ReportInput(
+            description="不審なページ",
+            location="市HP",
+            reporter_name="市民",
+            reporter_contact="x@example.jp",
+            discovered_at=incident.opened_at,
+        ),
+        channel=Channel.PUBLIC_FORM,
+    )
+    page = Page.objects.filter(recipient=komae.csirt_head, state="open").first()
+    obligation = incident.obligations.filter(done_at__isnull=True).first()
+    ext = incident.external_reports.first()
+    pk = incident.pk
+    urls = {
+        "healthz": "/healthz",
+        "login": "/accounts/login/",
+        "logout": "/accounts/logout/",
+        "public:report": "/report/",
+        "public:thanks": "/report/thanks/",
+        "public:status": f"/report/status/{public.status_token}/",
+        "paging:ack": f"/paging/ack/{page_token(page.token_salt)}/",
+        "api:openapi-json": "/api/openapi.json",
+        "home:dashboard": "/",
+        "home:preferences": "/preferences/",
+        "paging:inbox": "/paging/inbox/",
+        "paging:absences": "/paging/absences/",
+        "intake:staff_report": "/intake/new/",
+        "policy:detail": "/policy/",
+        "incidents:list": "/incidents/",
+        "incidents:queue": "/incidents/queue/",
+        "intake:log_report": "/intake/log/",
+        "people:list": "/people/",
+        "people:import": "/people/import/",
+        "paging:ack_in_app": f"/paging/pages/{page.pk}/ack/",
+        "incidents:detail": f"/incidents/{pk}/",
+        "incidents:evidence_file": f"/incidents/{pk}/evidence/{evidence.pk}/file/",
+        "incidents:attachment_file": f"/incidents/{mail.incident.pk}/attachments/{attachment.pk}/file/",
+        "incidents:triage": f"/incidents/{pk}/triage/",
+        "incidents:level": f"/incidents/{pk}/level/",
+        "incidents:flags": f"/incidents/{pk}/flags/",
+        "incidents:merge": f"/incidents/{pk}/merge/",
+        "incidents:assign": f"/incidents/{pk}/assign/",
+        "incidents:add_action": f"/incidents/{pk}/actions/",
+        "incidents:add_evidence": f"/incidents/{pk}/evidence/",
+        "incidents:add_custody": f"/incidents/{pk}/evidence/{evidence.pk}/custody/",
+        "incidents:add_task": f"/incidents/{pk}/tasks/",
+        "incidents:complete_task": f"/incidents/{pk}/tasks/{task.pk}/done/",
+        "incidents:complete_obligation": f"/incidents/{pk}/checklist/{obligation.pk}/",
+        "incidents:publication": f"/incidents/{pk}/publication/",
+        "incidents:decide_approval": f"/incidents/{pk}/approvals/{approval.pk}/",
+        "incidents:transition": f"/incidents/{pk}/transitions/start_recovery/",
+        "incidents:report_facts": f"/incidents/{pk}/outside/facts/",
+        "incidents:report_draft": f"/incidents/{pk}/outside/{ext.pk}/draft/",
+        "incidents:report_sent": f"/incidents/{pk}/outside/{ext.pk}/sent/",
+        "incidents:report_waive": f"/incidents/{pk}/outside/{ext.pk}/waive/",
+    }
+    return World(people, urls, incident.pk, mail.incident.pk)
+
+
+def refused(status: int, location: str, person: Any) -> bool:
+    if status in (401, 403, 404):
+        return True
+    # login_required sends visitors to the login page with ?next=
+    return status == 302 and "/accounts/login/" in location and "next=" in location
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_pages_allow_and_refuse_as_the_rules_say(world, principal):
+    person = world.people[principal]
+    client = Client()
+    if person is not None:
+        client.force_login(person)
+    wrong = []
+    for name, (method, rule) in URL_RULES.items():
+        with transaction.atomic():  # every request is undone: the next starts from the same world
+            res = client.post(world.urls[name], {}) if method == "POST" else client.get(world.urls[name])
+            transaction.set_rollback(True)
+        assert res.status_code < 500, (name, res.status_code)
+        expected = rule(person, world)
+        if expected == refused(res.status_code, res.get("Location", ""), person):
+            wrong.append(f"{name}: {res.status_code} (expected {'allowed' if expected else 'refused'})")
+    assert not wrong, f"{principal}: " + "; ".join(wrong)
+
+
+API_BODIES = {
+    "/api/v1/reports": {"description": "x", "location": "y", "discovered_at": "2026-11-20T09:00:00+09:00"},
+    "/api/v1/incidents/{incident_id}/triage": {"version": 1, "is_incident": False, "reason": "x"},
+    "/api/v1/incidents/{incident_id}/transitions": {"version": 1, "transition": "start_recovery"},
+    "/api/v1/incidents/{incident_id}/actions": {"version": 1, "phase": "containment", "description": "x"},
+}
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_api_allows_and_refuses_as_the_rules_say(world, principal):
+    person = world.people[principal]
+    headers = {}
+    if person is not None:
+        _token, clear = create_token(person, actor="test", name="matrix")
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {clear}"
+    client = Client(**headers)
+    incident_pk = world.urls["incidents:detail"].split("/")[2]
+    wrong = []
+    for (method, path), rule in API_RULES.items():
+        url = path.replace("{incident_id}", incident_pk)
+        with transaction.atomic():
+            if method == "get":
+                res = client.get(url)
+            elif path.endswith("/evidence"):
+                res = client.post(url, {"version": 1, "description": "x"})
+            else:
+                res = client.post(url, API_BODIES[path], content_type="application/json")
+            transaction.set_rollback(True)
+        assert res.status_code < 500, (path, res.status_code)
+        expected = rule(person, world)
+        if expected == (res.status_code in (401, 403, 404)):
+            wrong.append(
+                f"{method} {path}: {res.status_code} (expected {'allowed' if expected else 'refused'})"
+            )
+    assert not wrong, f"{principal}: " + "; ".join(wrong)
+
+
+def test_anonymous_user_is_no_principal():
+    assert not access.permissions_of(AnonymousUser())
