@@ -162,6 +162,16 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("MAMORI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("MAMORI_SESSION_SECONDS", 8 * 3600)
+# Behind HTTPS (MAMORI_SECURE_COOKIES=true): HSTS and the redirect to https are on unless turned off.
+SECURE_HSTS_SECONDS = env_int("MAMORI_HSTS_SECONDS", 31536000 if SESSION_COOKIE_SECURE else 0)
+# Other hosts of the municipality's domain are not ours to decide: off unless the office says so.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("MAMORI_HSTS_INCLUDE_SUBDOMAINS", False)
+# The browser preload list is for public internet sites; Mamori sits in a closed network (LGWAN).
+SILENCED_SYSTEM_CHECKS = ["security.W021"] + ([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"])
+SECURE_SSL_REDIRECT = env_bool("MAMORI_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+if env_bool("MAMORI_BEHIND_TLS_PROXY", False):
+    # The reverse proxy terminates TLS and says so in this header (and strips it from clients).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
