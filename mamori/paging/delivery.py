@@ -78,32 +78,48 @@ def compose(page: Page) -> Message:
     return Message(subject=subject, body="\n".join(lines), ack_url=ack_url, payload=payload)
 
 
+# Deliveries claimed and loaded per query: small enough that a second worker is never left idle while
+# one holds a long list of due rows, large enough that loading is one query per batch, not per delivery
+# (docs/performance.md, paging_lag).
+BATCH = 20
+PENDING = (DeliveryState.QUEUED, DeliveryState.RETRYING)
+
+
 def send_due(*, limit: int = 100, should_stop: Callable[[], bool] = lambda: False) -> int:
-    """Worker job: send the deliveries that are due. Stops between deliveries when asked to."""
-    now = timezone.now()
-    due = Delivery.objects.filter(
-        state__in=[DeliveryState.QUEUED, DeliveryState.RETRYING], next_attempt_at__lte=now
-    )
+    """Worker job: send the deliveries that are due, a batch at a time. Stops between deliveries when
+    asked to (SIGTERM), handing the rest of its claim back."""
     sent = 0
-    for pk in claim(due, limit=limit, order_by="next_attempt_at"):
-        if should_stop():
-            Delivery.objects.filter(pk=pk).update(claimed_until=None, claimed_by="")
-            continue
-        sent += deliver(pk)
+    while sent < limit and not should_stop():
+        now = timezone.now()
+        due = Delivery.objects.filter(state__in=PENDING, next_attempt_at__lte=now)
+        ids = claim(due, limit=BATCH, order_by="next_attempt_at")
+        if not ids:
+            break
+        batch = (
+            Delivery.objects.select_related(
+                "page__recipient", "page__acting_for", "page__escalation__incident__policy"
+            )
+            # The policy row's text and document are large and not needed: the parsed policy is cached.
+            .defer("page__escalation__incident__policy__text", "page__escalation__incident__policy__document")
+            .in_bulk(ids)
+        )
+        for pk in ids:
+            if should_stop():
+                Delivery.objects.filter(pk=pk).update(claimed_until=None, claimed_by="")
+                continue
+            sent += deliver(batch[pk])
     return sent
 
 
-def deliver(pk: int) -> int:
-    delivery = Delivery.objects.select_related(
-        "page__recipient", "page__acting_for", "page__escalation__incident__policy"
-    ).get(pk=pk)
+def deliver(delivery: Delivery) -> int:
+    pk = delivery.pk
     page = delivery.page
     now = timezone.now()
     # A late mail to someone whose deadline passed still goes out while nobody has acknowledged:
     # they can still answer and stop the chain. Once acknowledged or cancelled, it is pointless.
     chain_open = page.escalation.state in (EscalationState.OPEN, EscalationState.EXHAUSTED)
     sendable = chain_open and page.state in (PageState.OPEN, PageState.EXPIRED)
-    if not sendable or delivery.state not in (DeliveryState.QUEUED, DeliveryState.RETRYING):
+    if not sendable or delivery.state not in PENDING:
         Delivery.objects.filter(pk=pk).update(
             state=DeliveryState.CANCELLED, claimed_until=None, claimed_by=""
         )
@@ -116,7 +132,7 @@ def deliver(pk: int) -> int:
         DeliveryAttempt.objects.create(
             delivery=delivery, at=now, ok=False, permanent=exc.permanent, detail=exc.detail[:2000]
         )
-        Delivery.objects.filter(pk=pk).update(
+        Delivery.objects.filter(pk=pk, state__in=PENDING).update(
             attempts=delivery.attempts,
             last_error=exc.detail[:2000],
             claimed_until=None,
@@ -128,7 +144,7 @@ def deliver(pk: int) -> int:
             move_on_after_permanent_failure(page)
         return 0
     DeliveryAttempt.objects.create(delivery=delivery, at=now, ok=True, detail=detail[:2000])
-    Delivery.objects.filter(pk=pk).update(
+    Delivery.objects.filter(pk=pk, state__in=PENDING).update(
         attempts=delivery.attempts,
         state=DeliveryState.SENT,
         sent_at=now,
