@@ -115,6 +115,53 @@ def machine_busy() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
+def process_cpu() -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of every process on the machine, with its command name."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            comm, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+            found[int(stat.parent.name)] = (comm, (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+class CpuWatch:
+    """Who used the CPU while the stream ran: the workers, PostgreSQL (all its processes), the rest.
+
+    Every process is sampled at each poll, so PostgreSQL backends that Django replaces meanwhile
+    (CONN_MAX_AGE) are counted up to their last sample. *The rest* is the machine's total minus
+    those two: this script, processes too short-lived to be sampled, and any other work on the
+    machine, so a run disturbed by something else shows it.
+    """
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.busy = machine_busy()
+        self.first = process_cpu()
+        self.last = dict(self.first)
+
+    def sample(self) -> None:
+        self.last.update(process_cpu())
+
+    def shares(self, workers: set[int]) -> dict[str, float]:
+        self.sample()
+        busy = machine_busy()
+        wall = time.monotonic() - self.started
+        used = {"workers": 0.0, "postgres": 0.0}
+        for pid, (comm, seconds) in self.last.items():
+            key = "workers" if pid in workers else "postgres" if comm == "postgres" else None
+            if key:
+                before = self.first.get(pid)
+                used[key] += seconds - (before[1] if before and before[0] == comm else 0.0)
+        total = (busy[0] - self.busy[0]) / os.sysconf("SC_CLK_TCK")
+        used["other"] = max(0.0, total - used["workers"] - used["postgres"])
+        cores = {k: v / wall for k, v in used.items()}
+        cores["machine"] = (busy[0] - self.busy[0]) / max(1, busy[1] - self.busy[1])
+        return cores
+
+
 def start_workers(n: int, env: dict[str, str], work: Path, profile: Path | None) -> list[dict[str, Any]]:
     workers = []
     for k in range(1, n + 1):
@@ -186,7 +233,9 @@ def schedule(db: Database, window: float, start_in: float) -> dict[str, Any]:
     }
 
 
-def wait_until_sent(db: Database, workers: list[dict[str, Any]], first_due: datetime, timeout: float) -> bool:
+def wait_until_sent(
+    db: Database, workers: list[dict[str, Any]], first_due: datetime, timeout: float, watch: CpuWatch
+) -> bool:
     give_up = first_due + timedelta(seconds=timeout)
     while datetime.now(UTC) < give_up:
         waiting = db.query("SELECT count(*) FROM paging_delivery WHERE state IN ('queued', 'retrying')")[0][0]
@@ -194,6 +243,7 @@ def wait_until_sent(db: Database, workers: list[dict[str, Any]], first_due: date
             return True
         if all(w["process"].poll() is not None for w in workers):
             return False
+        watch.sample()
         time.sleep(POLL_SECONDS)
     return False
 
@@ -266,9 +316,9 @@ def run(
             flush=True,
         )
         load_before = load()
-        busy_start = machine_busy()
-        finished = wait_until_sent(db, workers, plan["first_due"], args.timeout)
-        busy_end = machine_busy()
+        watch = CpuWatch()
+        finished = wait_until_sent(db, workers, plan["first_due"], args.timeout, watch)
+        cores = watch.shares({w["process"].pid for w in workers})
         cpu = []
         for worker, start in zip(workers, cpu_start, strict=True):
             with contextlib.suppress(OSError):
@@ -287,7 +337,8 @@ def run(
         finished=finished,
         plan={k: v for k, v in plan.items() if k != "first_due"},
         cpu_s=cpu,
-        machine_busy=(busy_end[0] - busy_start[0]) / max(1, busy_end[1] - busy_start[1]),
+        machine_busy=cores.pop("machine"),
+        cores=cores,
         load_before=load_before,
         load_after=load_after,
         **worker_log_summary(workers),
@@ -371,6 +422,11 @@ def section(args: Any, dataset: dict[str, Any], runs: list[dict[str, Any]], meta
         notes.append(f"Goal p99 < {GOAL_P99_S:g} s met with {workers_label(met)}.")
     if missed:
         notes.append(f"Goal p99 < {GOAL_P99_S:g} s **not met** with {workers_label(missed)}.")
+    cores = "; ".join(
+        f"{r['workers']} worker{'s' if r['workers'] > 1 else ''}: workers {r['cores']['workers']:.2f}, "
+        f"PostgreSQL {r['cores']['postgres']:.2f}, everything else {r['cores']['other']:.2f}"
+        for r in runs
+    )
     slices = "; ".join(
         f"{r['workers']} worker{'s' if r['workers'] > 1 else ''}: "
         + " · ".join(fmt(p) for p in r["slice_p99"])
@@ -413,11 +469,15 @@ def section(args: Any, dataset: dict[str, Any], runs: list[dict[str, Any]], meta
             "deliveries sent ÷ (last `sent_at` − first due time): the stream offers "
             f"{n / args.window:.0f}/s, so a worker that keeps up shows about that; *peak* is the busiest "
             "second. Worker CPU counts from the schedule write to the last send (all workers together); "
-            "machine CPU busy is of all cores over the same time (workers, database, this script). "
+            "machine CPU busy is of all cores over the same time (workers, database, this script and "
+            "anything else running). "
             "*Sent twice*: deliveries with more than one `DeliveryAttempt` plus pages with more than one "
             "`InboxMessage`.",
             "",
             f"- p99 of the lag per {args.window / SLICES:.3g} s of due times, in order: {slices}.",
+            f"- CPU while the stream ran, in cores (of {os.cpu_count()}): {cores}. *Everything else* is the "
+            "machine's total minus the other two: this script and any other work on the machine (a high "
+            "figure means the run was disturbed); PostgreSQL counts all its processes, also other clients'.",
             *[f"- {note}" for note in notes],
         ]
     )
