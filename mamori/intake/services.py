@@ -86,6 +86,9 @@ def validate(data: ReportInput, required: list[str] | list[IntakeItem]) -> dict[
     """Field errors for a report, in the reporter's language."""
     labels = item_labels()
     errors: dict[str, str] = {}
+    for name, value in vars(data).items():
+        if isinstance(value, str) and "\x00" in value:
+            setattr(data, name, value.replace("\x00", ""))  # see mamori/home/text.py
     for item in required:
         value = getattr(data, item)
         if value is None or (isinstance(value, str) and not value.strip()):

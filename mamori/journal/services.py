@@ -8,6 +8,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from mamori.home.text import without_nul
+
 from .chain import GENESIS_HASH, entry_hash
 from .models import JournalEntry, JournalHead
 
@@ -18,7 +20,8 @@ class JournalOutsideTransaction(RuntimeError):
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     # Round-trip through JSON so the hashed payload is exactly what the database will return.
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
+    # NUL cannot be stored in PostgreSQL's jsonb; it is dropped here as everywhere (home/text.py).
+    return without_nul(json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)))
 
 
 def record(
@@ -59,7 +62,10 @@ def record(
         data=_jsonable(data or {}),
         prev_hash=head.last_hash,
     )
-    # Store timestamps at microsecond precision as the database does, so the hash re-computes.
+    # Hash exactly what will be stored: without NUL (mamori/home/text.py), timestamps in UTC.
+    for name in ("actor_label", "action", "object_type", "object_id", "object_label"):
+        limit = getattr(JournalEntry._meta.get_field(name), "max_length", None)
+        setattr(entry, name, without_nul(getattr(entry, name))[:limit])
     entry.created_at = entry.created_at.astimezone(UTC)
     entry.hash = entry_hash(entry)
     entry.save()

@@ -38,6 +38,14 @@ class PolicyInvalid(Exception):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+class _TooLarge(Exception):
+    """The document expands (through aliases) to more values than any policy has."""
+
+
+# A full preset has a few thousand values; aliases could otherwise expand a small file exponentially.
+MAX_VALUES = 100_000
+
+
 class _Builder:
     """Turns composed YAML nodes into plain data, remembering each path's line."""
 
@@ -45,13 +53,27 @@ class _Builder:
         self.loader = loader
         self.lines: dict[PathT, int] = {}
         self.errors: list[PolicyError] = []
+        self.values = 0
 
     def build(self, node: yaml.Node, path: PathT) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _TooLarge
         self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
+                try:
+                    key = self.loader.construct_object(key_node, deep=True)
+                except ValueError as exc:
+                    self.errors.append(
+                        PolicyError(
+                            key_node.start_mark.line + 1,
+                            _dotted(path),
+                            _("invalid key: %(detail)s") % {"detail": exc},
+                        )
+                    )
+                    continue
                 if not isinstance(key, str | int) or isinstance(key, bool):
                     self.errors.append(
                         PolicyError(key_node.start_mark.line + 1, _dotted(path), _("a key must be text"))
@@ -72,7 +94,15 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except ValueError as exc:  # e.g. an impossible date such as 2019-02-30
+            self.errors.append(
+                PolicyError(
+                    node.start_mark.line + 1, _dotted(path), _("invalid value: %(detail)s") % {"detail": exc}
+                )
+            )
+            return None
 
     def line_of(self, path: PathT) -> int | None:
         # The deepest prefix we know: a missing key is reported at its parent's line.
@@ -156,7 +186,12 @@ def parse_policy(text: str) -> PolicyDocument:
     """Parse and check a policy; raise ``PolicyInvalid`` with every problem found."""
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
         raise PolicyInvalid([PolicyError(None, "", _("the file is larger than 1 MB"))])
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # e.g. a control character the YAML reader refuses
+        raise PolicyInvalid(
+            [PolicyError(None, "", _("not valid YAML: %(problem)s") % {"problem": exc})]
+        ) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -175,6 +210,8 @@ def parse_policy(text: str) -> PolicyDocument:
         raise PolicyInvalid(
             [PolicyError(None, "", _("not valid YAML: %(problem)s") % {"problem": exc})]
         ) from None
+    except RecursionError:
+        raise PolicyInvalid([PolicyError(None, "", _("the file is nested too deeply"))]) from None
     finally:
         loader.dispose()
     if node is None:
@@ -182,6 +219,10 @@ def parse_policy(text: str) -> PolicyDocument:
     builder = _Builder(loader)
     try:
         data = builder.build(node, ())
+    except (RecursionError, _TooLarge):
+        raise PolicyInvalid(
+            [PolicyError(None, "", _("the file is nested too deeply or expands to too much"))]
+        ) from None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         raise PolicyInvalid(
