@@ -7,8 +7,7 @@ from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from mamori.policy.schema import PolicyDocument
-from mamori.policy.services import NoActivePolicy, active_policy
+from mamori.policy.services import policy_of_person
 
 from . import access, response, services
 from .errors import Invalid
@@ -119,7 +118,7 @@ class Filters(Schema):
 @router.get("/incidents", response=IncidentPage, summary="List incidents (same filters as the list page)")
 def list_incidents(request, filters: Query[Filters]):
     raw = {k: v for k, v in filters.dict().items() if v is not None and k not in ("page", "page_size")}
-    form = IncidentFilterForm(raw, policy=_policy_of_user(request.auth))
+    form = IncidentFilterForm(raw, policy=policy_of_person(request.auth))
     if not form.is_valid():
         raise Invalid(fields={k: " ".join(str(e) for e in v) for k, v in form.errors.items()})
     qs = list_queryset(request.auth, form.cleaned_data)
@@ -130,13 +129,6 @@ def list_incidents(request, filters: Query[Filters]):
         "page_size": filters.page_size,
         "results": list(qs[start : start + filters.page_size]),
     }
-
-
-def _policy_of_user(user) -> PolicyDocument | None:
-    try:
-        return active_policy(user.organization) if user.organization else None
-    except NoActivePolicy:
-        return None
 
 
 def _detail(incident: Incident) -> Incident:

@@ -73,13 +73,19 @@ def trigger_holds(body: OutsideBody, key: str, facts: dict[str, Any]) -> bool:
     return value is True
 
 
-def body_applies(body: OutsideBody, incident: Incident) -> bool:
+def conditions_hold(body: OutsideBody, incident: Incident) -> bool:
+    """The body's ``applies`` conditions (levels, categories, personal data) hold for the incident."""
     applies = body.applies
     if applies.levels and incident.level not in applies.levels:
         return False
     if applies.categories and incident.category not in applies.categories:
         return False
-    if applies.personal_data is not None and applies.personal_data != incident.personal_data:
+    return applies.personal_data is None or applies.personal_data == incident.personal_data
+
+
+def body_applies(body: OutsideBody, incident: Incident) -> bool:
+    """Reports to the body are owed: its conditions hold and, if it names triggers, one of them does."""
+    if not conditions_hold(body, incident):
         return False
     facts = incident.report_facts or {}
     return not body.triggers or any(trigger_holds(body, t.key, facts) for t in body.triggers)

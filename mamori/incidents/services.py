@@ -23,7 +23,7 @@ from .choices import ObligationKind, PublicationDecision, State
 from .editing import lock_incident, policy_of, required_text, save_incident
 from .errors import Invalid, NotAllowed, WrongState
 from .models import Approval, Incident, LevelChange, Obligation
-from .outside import body_applies, refresh_external_reports
+from .outside import body_applies, conditions_hold, refresh_external_reports
 from .transitions import TRANSITIONS
 
 
@@ -485,12 +485,7 @@ def expected_obligations(incident: Incident, policy: PolicyDocument, now: dateti
                 }
             )
     for body in policy.outside_bodies:
-        applies = body.applies
-        if applies.levels and incident.level not in applies.levels:
-            continue
-        if applies.categories and incident.category not in applies.categories:
-            continue
-        if applies.personal_data is not None and applies.personal_data != incident.personal_data:
+        if not conditions_hold(body, incident):
             continue
         if body.reports and body_applies(body, incident):
             continue  # owed: listed as outside reports with their clocks, not as a decision

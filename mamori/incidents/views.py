@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mamori.http import AuthedRequest
 from mamori.journal.services import entries_for
-from mamori.policy.services import NoActivePolicy, active_policy
+from mamori.policy.services import policy_of_person
 
 from . import access, outside, response, services
 from .choices import LEVEL_COLOURS, STATE_COLOURS, State
@@ -63,7 +63,7 @@ def list_queryset(user: Any, data: dict):
 @login_required
 @require_GET
 def incident_list(request: AuthedRequest) -> HttpResponse:
-    policy = _policy_for(request.user)
+    policy = policy_of_person(request.user)
     form = IncidentFilterForm(
         request.GET or None,
         policy=policy,
@@ -87,13 +87,6 @@ def incident_list(request: AuthedRequest) -> HttpResponse:
         },
         status=200 if form.is_valid() or not request.GET else 400,
     )
-
-
-def _policy_for(user: Any):
-    try:
-        return active_policy(user.organization) if user.organization_id else None
-    except NoActivePolicy:
-        return None
 
 
 @login_required

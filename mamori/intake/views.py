@@ -17,7 +17,7 @@ from mamori.incidents import access
 from mamori.incidents.errors import ServiceError
 from mamori.people.models import Organization
 from mamori.policy.schema import PolicyDocument
-from mamori.policy.services import NoActivePolicy, active_policy
+from mamori.policy.services import NoActivePolicy, active_policy, policy_of_person
 
 from .choices import Channel
 from .forms import LoggedReportForm, PublicReportForm, StaffReportForm
@@ -44,12 +44,10 @@ def _uploads(form) -> list[Upload]:
 
 def _organization_and_policy(user: Any) -> tuple[Organization, PolicyDocument]:
     """The person's organisation and its policy; none (or no policy loaded) is a 404, not a crash."""
-    if user.organization is None:
+    policy = policy_of_person(user)
+    if policy is None:
         raise Http404
-    try:
-        return user.organization, active_policy(user.organization)
-    except NoActivePolicy:
-        raise Http404 from None
+    return user.organization, policy
 
 
 def _client_address(request: HttpRequest) -> str:

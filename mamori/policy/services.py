@@ -130,3 +130,14 @@ def active_version(org: Organization) -> PolicyVersion:
 
 def active_policy(org: Organization) -> PolicyDocument:
     return document_of(active_version(org))
+
+
+def policy_of_person(person: Any) -> PolicyDocument | None:
+    """The policy in force for a person's organisation, or None (no organisation, nothing loaded)."""
+    organization = getattr(person, "organization", None)
+    if organization is None:
+        return None
+    try:
+        return active_policy(organization)
+    except NoActivePolicy:
+        return None
