@@ -19,7 +19,9 @@ $(VENV)/.run-deps: pyproject.toml | $(PY)
 	$(VENV)/bin/pip install -q -e .
 	touch $@
 
+# python-ldap (directory login, tested against Debian's slapd) compiles against libldap and libsasl.
 $(VENV)/.test-deps: pyproject.toml | $(PY)
+	$(call apt_install,gcc libldap2-dev libsasl2-dev)
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
@@ -52,7 +54,7 @@ run: setup-run
 	$(VENV)/bin/gunicorn config.wsgi -b $(HOST):$(PORT) -w 2 --access-logfile - --error-logfile -
 
 setup-test: $(VENV)/.test-deps
-	$(call apt_install,gettext chromium fonts-ipaexfont-gothic)
+	$(call apt_install,gettext chromium fonts-ipaexfont-gothic slapd ldap-utils)
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 
 lint: setup-test

@@ -73,6 +73,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "mamori.journal",
     "mamori.people",
     "mamori.policy",
@@ -81,6 +86,7 @@ INSTALLED_APPS = [
     "mamori.paging",
     "mamori.api",
     "mamori.home",
+    "mamori.accounts",
 ]
 
 MIDDLEWARE = [
@@ -90,10 +96,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "mamori.home.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "mamori.accounts.middleware.LoginGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "mamori.home.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during authentication into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls_public" if PUBLIC_ONLY else "config.urls"
@@ -130,12 +140,18 @@ DATABASES["default"].setdefault("TEST", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "people.User"
+# Axes first: it refuses a locked-out name before any backend checks a password (tatebayashi 6.2(3)).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# Length, character classes and "not the ID, 職員番号 or name" come from the person's policy.
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "mamori.accounts.validators.PolicyPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -168,11 +184,29 @@ SECURE_HSTS_SECONDS = env_int("MAMORI_HSTS_SECONDS", 31536000 if SESSION_COOKIE_
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("MAMORI_HSTS_INCLUDE_SUBDOMAINS", False)
 # The browser preload list is for public internet sites; Mamori sits in a closed network (LGWAN).
 SILENCED_SYSTEM_CHECKS = ["security.W021"] + ([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"])
+# Axes locks IDs; addresses get a rate limit of their own (accounts/ratelimit.py) instead of a lock,
+# because a whole office may reach Mamori through one proxy address.
+SILENCED_SYSTEM_CHECKS += ["axes.W006"]
 SECURE_SSL_REDIRECT = env_bool("MAMORI_SSL_REDIRECT", SESSION_COOKIE_SECURE)
 if env_bool("MAMORI_BEHIND_TLS_PROXY", False):
     # The reverse proxy terminates TLS and says so in this header (and strips it from clients).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# Nothing loads from anywhere but this server (closed networks), and injected markup stays inert:
+# no inline script or style anywhere (django-csp).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -225,6 +259,27 @@ MAMORI_PAGE_CHANNELS = [
 MAMORI_DELIVERY_MAX_ATTEMPTS = env_int("MAMORI_DELIVERY_MAX_ATTEMPTS", 8)
 # How long a worker holds claimed work; if it dies, another worker takes the work after this.
 MAMORI_CLAIM_LEASE_SECONDS = env_int("MAMORI_CLAIM_LEASE_SECONDS", 120)
+
+# Lockout after the failed logins the person's policy allows (mamori/accounts/lockout.py), counted
+# per user ID in the database so that every web process shares the count.
+AXES_FAILURE_LIMIT = "mamori.accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "mamori.accounts.lockout.cool_off"
+AXES_LOCKOUT_CALLABLE = "mamori.accounts.lockout.lockout_response"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USE_ATTEMPT_EXPIRATION = True  # each failure expires by its own person's policy
+AXES_RESET_ON_SUCCESS = True  # the policy counts failures in a row
+AXES_DISABLE_ACCESS_LOG = True  # the journal is the access log (mamori/accounts/signals.py)
+AXES_VERBOSE = False
+# Login attempts one client address may make in ten minutes, whatever the IDs tried.
+MAMORI_LOGIN_ATTEMPTS_PER_ADDRESS = env_int("MAMORI_LOGIN_ATTEMPTS_PER_ADDRESS", 30)
+# API calls one token may make in a minute.
+MAMORI_API_CALLS_PER_MINUTE = env_int("MAMORI_API_CALLS_PER_MINUTE", 600)
+OTP_TOTP_ISSUER = env("MAMORI_TOTP_ISSUER") or "Mamori"
+
+# Directory login (LDAP / Active Directory, OpenID Connect), each on only when configured.
+from config import directory  # noqa: E402 -- needs the helpers above
+
+directory.configure(globals(), env, env_bool)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -1,14 +1,17 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
+from mamori.accounts import urls as accounts_urls
 from mamori.api.api import api
 from mamori.home.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="home/login.html"), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *accounts_urls.top_urlpatterns,
+    path("accounts/", include("mamori.accounts.urls")),
+    # One login page for everyone, with the banner, the lockout and the second factor.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("report/", include("mamori.intake.public_urls")),

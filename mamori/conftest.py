@@ -5,13 +5,18 @@ Readable scenarios beat anonymous factories (STYLE.md): tests speak of ``komae.m
 """
 
 import importlib
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from mamori.accounts.middleware import REAUTH_KEY
+from mamori.accounts.rules import needs_second_factor
 from mamori.people.models import Organization, Role
 from mamori.people.services import assign_role, create_person
 from mamori.policy.loader import preset_path, read_policy_file
@@ -47,6 +52,7 @@ def make_org(preset: str) -> Org:
             username=f"{preset}-{role.key}",
             display_name=role.title,
             password=PASSWORD,
+            temporary_password=False,
             email=f"{role.key}@{preset}.example",
         )
         assign_role(role, person, actor="test")
@@ -57,10 +63,28 @@ def make_org(preset: str) -> Org:
         username=f"{preset}-staff",
         display_name="職員 山本",
         password=PASSWORD,
+        temporary_password=False,
         email=f"staff@{preset}.example",
         phone="内線1234",
     )
     return result
+
+
+def sign_in(client: Any, person: Any) -> None:
+    """Log ``person`` in on the test ``client`` as a finished login leaves them: with their second
+    factor verified (an app enrolled for them if their role needs one) and the password just entered.
+
+    The login steps themselves are tested through the real forms in mamori/accounts/tests.
+    """
+    client.force_login(person)
+    session = client.session
+    if needs_second_factor(person):
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=person, defaults={"name": "test", "confirmed": True}
+        )
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[REAUTH_KEY] = time.time()
+    session.save()
 
 
 @pytest.fixture(autouse=True)

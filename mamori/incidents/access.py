@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from mamori.people.models import Assignment
-from mamori.policy.services import NoActivePolicy, active_policy
+from mamori.policy.services import policy_of_person
 
 from .errors import NotAllowed, NotFound
 from .models import Incident
@@ -36,9 +36,8 @@ def permissions_of(user: Any) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_mamori_permissions", None)
     if cached is None:
-        try:
-            policy = active_policy(user.organization)
-        except NoActivePolicy:
+        policy = policy_of_person(user)
+        if policy is None:
             return frozenset()
         held = roles_of(user)
         cached = frozenset(p for p, grant in policy.permissions.items() if held & set(grant.roles))
@@ -62,9 +61,8 @@ def is_csirt(user: Any) -> bool:
     held = roles_of(user)
     if not held:
         return False
-    try:
-        policy = active_policy(user.organization)
-    except NoActivePolicy:
+    policy = policy_of_person(user)
+    if policy is None:
         return False
     return bool(held & {r.key for r in policy.roles if r.csirt})
 

@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class PeopleConfig(AppConfig):
     name = "mamori.people"
     verbose_name = _("People and roles")
-
-    def ready(self):
-        from . import signals  # noqa: F401 (connects the access journal)

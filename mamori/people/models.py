@@ -62,6 +62,10 @@ class User(AbstractUser):
         _("date style"), max_length=10, choices=DateStyle.choices, default=DateStyle.WAREKI
     )
     language = models.CharField(_("language"), max_length=10, blank=True, default="ja")
+    # A password someone else set (a new person, a reset) is temporary: it must be changed at the
+    # next login (tatebayashi 5.4(2)⑥, 6.2(4)②).
+    must_change_password = models.BooleanField(_("must change password at next login"), default=False)
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("person")

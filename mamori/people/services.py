@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from mamori.journal.services import record
 
@@ -65,8 +66,13 @@ def create_person(
     department: Any = None,
     is_staff: bool = False,
     is_superuser: bool = False,
+    temporary_password: bool = True,
 ) -> User:
-    """Create a person. ``password=None`` gives an unusable password (to be set later)."""
+    """Create a person. ``password=None`` gives an unusable password (to be set later).
+
+    A password given here is temporary (changed at the first login, tatebayashi 5.4(2)⑥) unless
+    ``temporary_password=False`` (demo people, test fixtures).
+    """
     _check_same_organization(organization.pk, department)
     with transaction.atomic():
         person = User(
@@ -83,6 +89,8 @@ def create_person(
         )
         if password:
             person.set_password(password)
+            person.must_change_password = temporary_password
+            person.password_changed_at = timezone.now()
         else:
             person.set_unusable_password()
         person.save()
@@ -98,6 +106,7 @@ def create_person(
                 "email": email,
                 "department": str(department) if department else None,
                 "password_usable": bool(password),
+                "password_temporary": person.must_change_password,
                 "is_staff": is_staff,
                 "is_superuser": is_superuser,
             },
@@ -140,20 +149,28 @@ def deactivate_person(person: User, *, actor: Any) -> bool:
     return bool(update_person(person, actor=actor, is_active=False))
 
 
-def set_password(person: User, *, actor: Any, password: str | None) -> None:
-    """Set a new password, or make it unusable (``None``). The journal never holds the password."""
+def set_password(person: User, *, actor: Any, password: str | None, temporary: bool | None = None) -> None:
+    """Set a new password, or make it unusable (``None``). The journal never holds the password.
+
+    A password set by someone else is temporary unless said otherwise: the person must change it at
+    their next login (tatebayashi 5.4(2)⑥, 6.2(4)②).
+    """
+    if temporary is None:
+        temporary = getattr(actor, "pk", None) != person.pk
     with transaction.atomic():
         if password:
             person.set_password(password)
         else:
             person.set_unusable_password()
-        person.save(update_fields=["password"])
+        person.must_change_password = bool(password) and temporary
+        person.password_changed_at = timezone.now()
+        person.save(update_fields=["password", "must_change_password", "password_changed_at"])
         record(
             actor=actor,
             action="person.password_set",
             obj=person,
             organization=person.organization,
-            data={"usable": bool(password)},
+            data={"usable": bool(password), "temporary": person.must_change_password},
         )
 
 

@@ -283,6 +283,47 @@ class EscalationSpec(Rule):
     on_transition: dict[TransitionName, list[Notification]] = {}
 
 
+class PasswordRules(Rule):
+    """What a password set in Mamori must be (tatebayashi 5.4(2)③, edogawa 基準第11条(2), 第17条第4項).
+
+    People who log in through the directory (LDAP, OIDC) keep the directory's own rules."""
+
+    min_length: int = Field(ge=8, le=128)
+    character_classes: int = Field(
+        ge=1, le=4, description="how many of upper case, lower case, digits and symbols it must mix"
+    )
+    # Not the user ID, the 職員番号 or the person's name, nor contain them (edogawa 基準第11条(2)).
+    not_personal: bool = True
+    max_age_days: int | None = Field(
+        default=None, ge=1, le=3650, description="有効期間; null means changed only when it may have leaked"
+    )
+
+
+class SecondFactorSpec(Rule):
+    """Who must add a one-time code from an authenticator app to their password.
+
+    Every role that approves (approve_publication, close) or sees restricted incidents (csirt: true),
+    and every administrator of Mamori itself, needs it whatever this says; ``also_roles`` adds more."""
+
+    also_roles: list[Key] = []
+
+
+class LoginSpec(Rule):
+    """Login, lockout and idle timeout of Mamori itself (tatebayashi 6.2(3)(4), 6.2(1)③(カ))."""
+
+    banner: str = Field(min_length=1, max_length=2000, description="ログイン時のメッセージ")
+    max_failures: int = Field(ge=3, le=50, description="failed logins in a row before the ID is locked")
+    lockout_minutes: int | None = Field(
+        default=None, ge=1, le=7 * 24 * 60, description="null: locked until an administrator unlocks"
+    )
+    idle_minutes: int = Field(ge=5, le=24 * 60, description="アクセスタイムアウト")
+    reauth_minutes: int = Field(
+        default=15, ge=1, le=240, description="how long a password re-entry covers administrative actions"
+    )
+    password: PasswordRules
+    second_factor: SecondFactorSpec
+
+
 class PolicyDocument(Strict):
     schema_version: Literal[1]
     organization: OrganizationSpec
@@ -301,6 +342,7 @@ class PolicyDocument(Strict):
     evaluation: list[EvaluationStep] = []
     classification: ClassificationSpec | None = None
     escalation: EscalationSpec
+    login: LoginSpec
 
     @field_validator("permissions")
     @classmethod
@@ -329,6 +371,12 @@ class PolicyDocument(Strict):
 
     def requires(self, item: str) -> bool:
         return item in self.poc.required_items.items
+
+    def second_factor_roles(self) -> frozenset[str]:
+        """Roles whose holders and deputies must use a second factor (see ``SecondFactorSpec``)."""
+        approving = set(self.roles_for("approve_publication")) | set(self.roles_for("close"))
+        restricted = {r.key for r in self.roles if r.csirt}
+        return frozenset(approving | restricted | set(self.login.second_factor.also_roles))
 
 
 class Reference(BaseModel):
@@ -430,6 +478,8 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
     for name, rules in doc.escalation.on_transition.items():
         for j, n in enumerate(rules):
             role_ref(("escalation", "on_transition", name, j, "role"), n.role)
+    for j, key in enumerate(doc.login.second_factor.also_roles):
+        role_ref(("login", "second_factor", "also_roles", j), key)
     role_ref(("publication", "decided_by"), doc.publication.decided_by)
     for j, key in enumerate(doc.publication.consult):
         role_ref(("publication", "consult", j), key)

@@ -133,11 +133,19 @@ def active_policy(org: Organization) -> PolicyDocument:
 
 
 def policy_of_person(person: Any) -> PolicyDocument | None:
-    """The policy in force for a person's organisation, or None (no organisation, nothing loaded)."""
-    organization = getattr(person, "organization", None)
-    if organization is None:
-        return None
+    """The policy in force for a person's organisation, or None (no organisation, nothing loaded).
+
+    Remembered on the person object, which lives for one request: the login checks, the
+    permissions and the page itself then cost one query between them.
+    """
+    if "_mamori_policy" in getattr(person, "__dict__", {}):
+        return person._mamori_policy
+    organization = getattr(person, "organization", None) if getattr(person, "organization_id", None) else None
+    policy: PolicyDocument | None
     try:
-        return active_policy(organization)
+        policy = active_policy(organization) if organization is not None else None
     except NoActivePolicy:
-        return None
+        policy = None
+    if hasattr(person, "__dict__"):
+        person._mamori_policy = policy
+    return policy

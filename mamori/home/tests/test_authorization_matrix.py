@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 
 from mamori.api.auth import create_token
+from mamori.conftest import sign_in
 from mamori.incidents import access, outside, response, services
 from mamori.incidents.tests.scenario import report, triage
 from mamori.intake.choices import Channel
@@ -75,6 +76,13 @@ URL_RULES: dict[str, tuple[str, Callable[[Any, World], bool]]] = {
     "public:status": ("GET", anyone),  # with the secret link only
     "paging:ack": ("GET", anyone),  # with the one-time link only
     "home:dashboard": ("GET", logged_in),
+    # One's own login steps and security page (each acts on the person logged in, nobody else).
+    "accounts:verify": ("GET", logged_in),
+    "accounts:enrol": ("GET", logged_in),
+    "accounts:password_change": ("GET", logged_in),
+    "accounts:confirm": ("GET", logged_in),
+    "accounts:security": ("GET", logged_in),
+    "accounts:renew_recovery_codes": ("POST", logged_in),
     "home:preferences": ("GET", logged_in),
     "paging:inbox": ("GET", logged_in),
     "paging:absences": ("GET", logged_in),
@@ -245,6 +253,12 @@ def world(komae, outsider, settings, tmp_path) -> World:
         "paging:ack": f"/paging/ack/{page_token(page.token_salt)}/",
         "api:openapi-json": "/api/openapi.json",
         "home:dashboard": "/",
+        "accounts:verify": "/accounts/two-factor/",
+        "accounts:enrol": "/accounts/two-factor/setup/",
+        "accounts:renew_recovery_codes": "/accounts/two-factor/recovery-codes/",
+        "accounts:password_change": "/accounts/password/",
+        "accounts:confirm": "/accounts/confirm/",
+        "accounts:security": "/accounts/security/",
         "home:preferences": "/preferences/",
         "paging:inbox": "/paging/inbox/",
         "paging:absences": "/paging/absences/",
@@ -293,7 +307,7 @@ def test_pages_allow_and_refuse_as_the_rules_say(world, principal):
     person = world.people[principal]
     client = Client()
     if person is not None:
-        client.force_login(person)
+        sign_in(client, person)
     wrong = []
     for name, (method, rule) in URL_RULES.items():
         with transaction.atomic():  # every request is undone: the next starts from the same world

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from mamori.conftest import sign_in
 from mamori.incidents import outside
 from mamori.incidents.tests.scenario import report, triage
 
@@ -33,7 +34,7 @@ def test_the_head_sees_pages_and_reports_they_decide_on(komae, settings):
         incident = leak(komae)
     with time_machine.travel(AWARE + timedelta(days=4), tick=False):
         client = Client()
-        client.force_login(komae.csirt_head)  # sessions expire: log in at the moment of the visit
+        sign_in(client, komae.csirt_head)  # sessions expire: log in at the moment of the visit
         page = client.get("/").content.decode()
     assert 'id="my-pages"' in page and incident.reference in page
     mine = page.split('id="my-outside-reports"')[1].split("</section>")[0]
@@ -45,8 +46,8 @@ def test_everyone_s_view_is_for_those_who_see_every_incident(komae, settings):
     with time_machine.travel(AWARE, tick=False):
         leak(komae)
         manager, staff = Client(), Client()
-        manager.force_login(komae.csirt_manager)
-        staff.force_login(komae.staff)
+        sign_in(manager, komae.csirt_manager)
+        sign_in(staff, komae.staff)
         assert 'id="all-pages"' in manager.get("/").content.decode()
         assert 'id="all-outside-reports"' in manager.get("/").content.decode()
         page = staff.get("/").content.decode()
@@ -56,7 +57,7 @@ def test_everyone_s_view_is_for_those_who_see_every_incident(komae, settings):
 def test_the_dashboard_runs_a_fixed_number_of_queries(komae, settings):
     settings.MAMORI_PAGE_CHANNELS = ["inbox"]
     client = Client()
-    client.force_login(komae.csirt_head)
+    sign_in(client, komae.csirt_head)
     with time_machine.travel(AWARE, tick=False):
         leak(komae)
         client.get("/")

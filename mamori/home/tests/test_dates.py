@@ -8,6 +8,7 @@ import time_machine
 from django.test import Client
 
 from mamori import wareki
+from mamori.conftest import sign_in
 from mamori.incidents.tests.scenario import report
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -64,7 +65,7 @@ def test_each_person_sees_dates_and_language_as_they_prefer(komae):
     with time_machine.travel(datetime(2026, 11, 20, 10, 0, tzinfo=TOKYO), tick=False):
         incident = report(komae)
     client = Client()
-    client.force_login(komae.csirt_manager)
+    sign_in(client, komae.csirt_manager)
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert "令和8年11月20日" in page and "報告" in page
     response = client.post("/preferences/", {"date_style": "seireki", "language": "en"})

@@ -4,6 +4,7 @@ task in; restricted incidents only the CSIRT roles; another organisation nothing
 import pytest
 from django.test import Client
 
+from mamori.conftest import sign_in
 from mamori.incidents import access, response, services
 
 from .scenario import report, triage
@@ -21,9 +22,9 @@ def test_the_csirt_sees_everything_of_its_organisation_and_staff_see_nothing(kom
     assert visible(komae.staff) == set()
     assert visible(outsider) == set()
     client = Client()
-    client.force_login(komae.staff)
+    sign_in(client, komae.staff)
     assert client.get(f"/incidents/{incident.pk}/").status_code == 404
-    client.force_login(outsider)
+    sign_in(client, outsider)
     assert client.get(f"/incidents/{incident.pk}/").status_code == 404
     assert client.get("/incidents/").content.decode().count(incident.reference) == 0
 
@@ -56,7 +57,7 @@ def test_restricted_incidents_are_for_csirt_roles_only(preset_org):
 def test_forms_of_other_roles_are_not_offered(komae):
     incident = report(komae)
     client = Client()
-    client.force_login(komae.handler)
+    sign_in(client, komae.handler)
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert f"/incidents/{incident.pk}/triage/" not in page  # komae 第10条: the manager triages
     refused = client.post(

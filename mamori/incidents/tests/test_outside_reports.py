@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from mamori.conftest import sign_in
 from mamori.incidents import access, outside, services
 from mamori.incidents.deadlines import add_business_days, due_at, is_business_day
 from mamori.incidents.errors import Invalid, NotAllowed
@@ -183,7 +184,7 @@ def test_each_preset_owes_the_ppc_reports_for_a_large_leak(preset_org):
 def test_the_incident_page_records_facts_drafts_and_sending(komae):
     incident = personal_data_incident(komae, persons_affected=150)
     client = Client()
-    client.force_login(komae.handler)
+    sign_in(client, komae.handler)
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert "個人情報保護委員会" in page and "速報" in page
     response = client.post(

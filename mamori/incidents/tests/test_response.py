@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from mamori.conftest import sign_in
 from mamori.incidents import response
 from mamori.incidents.errors import Invalid, NotAllowed
 from mamori.incidents.services import policy_of
@@ -167,7 +168,7 @@ def test_script_in_staff_entered_text_is_rendered_inert(komae):
         incident, actor=komae.handler, expected_version=incident.version, description=payload
     )
     client = Client()
-    client.force_login(komae.csirt_manager)
+    sign_in(client, komae.csirt_manager)
     for url in (f"/incidents/{incident.pk}/", "/incidents/", "/"):
         page = client.get(url).content.decode()
         assert "<script>alert" not in page and "<b onmouseover" not in page, url
@@ -193,13 +194,13 @@ def test_evidence_is_downloaded_only_through_the_checked_view_and_journaled(koma
     )
     url = f"/incidents/{incident.pk}/evidence/{evidence.pk}/file/"
     client = Client()
-    client.force_login(komae.handler)
+    sign_in(client, komae.handler)
     got = client.get(url)
     assert got.status_code == 200 and b"".join(got.streaming_content) == html
     assert got["Content-Type"] == "application/octet-stream" and got["Content-Disposition"].startswith(
         "attachment"
     )
     assert JournalEntry.objects.filter(action="evidence.downloaded", actor=komae.handler).count() == 1
-    client.force_login(komae.staff)
+    sign_in(client, komae.staff)
     assert client.get(url).status_code == 404
     assert JournalEntry.objects.filter(action="evidence.downloaded").count() == 1

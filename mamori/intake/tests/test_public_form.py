@@ -8,6 +8,7 @@ from django.core import signing
 from django.test import Client, override_settings
 from django.urls import clear_url_caches
 
+from mamori.conftest import sign_in
 from mamori.intake.forms import FORM_SALT
 from mamori.intake.models import Report
 
@@ -104,7 +105,7 @@ def test_script_in_any_field_is_rendered_inert(komae, field):
     assert post(Client(), **{field: payload}).status_code == 302
     report = Report.objects.get()
     staff = Client()
-    staff.force_login(komae.csirt_manager)
+    sign_in(staff, komae.csirt_manager)
     for url in (f"/incidents/{report.incident_id}/", "/incidents/queue/", "/incidents/"):
         page = staff.get(url).content.decode()
         assert "<script>alert" not in page and "<img src=x" not in page

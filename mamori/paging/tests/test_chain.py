@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from mamori.conftest import sign_in
 from mamori.incidents.tests.scenario import report, triage
 from mamori.journal.models import JournalEntry
 from mamori.paging.choices import EscalationState, PageState
@@ -102,7 +103,7 @@ def test_exhausted_chain_pages_the_fallback_and_shows_a_banner_until_acknowledge
     assert fallback.recipient == komae.csirt_manager  # komae: the CSIRT管理者 (第6条第2号)
 
     client = Client()
-    client.force_login(komae.staff)
+    sign_in(client, komae.staff)
     for url in ("/", "/intake/new/"):
         assert 'class="banner"' in client.get(url).content.decode()
     acknowledge(fallback, actor=komae.csirt_manager, via="app")

@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from mamori.conftest import sign_in
 from mamori.journal.models import JournalEntry
 from mamori.journal.verify import verify_chain
 from mamori.people import csv_import
@@ -210,16 +211,16 @@ def make_staff(person) -> None:
 
 def test_import_page_refuses_staff_without_the_right(client, komae):
     make_staff(komae.staff)  # staff, but no role granted view_all
-    client.force_login(komae.staff)
+    sign_in(client, komae.staff)
     assert client.get(reverse("people:import")).status_code == 403
-    client.force_login(komae.handler)  # view_all, but not staff
+    sign_in(client, komae.handler)  # view_all, but not staff
     assert client.get(reverse("people:import")).status_code == 403
     assert "people:import" not in client.get(reverse("people:list")).content.decode()
 
 
 def test_import_page_dry_run_then_confirm(client, komae):
     make_staff(komae.csirt_manager)
-    client.force_login(komae.csirt_manager)
+    sign_in(client, komae.csirt_manager)
     assert reverse("people:import") in client.get(reverse("people:list")).content.decode()
     upload = csv_bytes("username,氏名,所属,役割", "sato,佐藤 一郎,総務課,handler:1", encoding="cp932")
 
@@ -240,7 +241,7 @@ def test_import_page_dry_run_then_confirm(client, komae):
 
 def test_import_page_shows_row_errors(client, komae):
     make_staff(komae.csirt_manager)
-    client.force_login(komae.csirt_manager)
+    sign_in(client, komae.csirt_manager)
 
     upload = SimpleUploadedFile("people.csv", csv_bytes("username,display_name,email", "sato,佐藤,bad"))
     response = client.post(reverse("people:import"), {"file": upload})
@@ -250,7 +251,7 @@ def test_import_page_shows_row_errors(client, komae):
 
 def test_import_page_renders_for_a_superuser_without_organisation(client, komae):
     root = User.objects.create_superuser("root", password="x-very-long-password")  # as createsuperuser does
-    client.force_login(root)
+    sign_in(client, root)
     response = client.get(reverse("people:import"))
     assert response.status_code == 200 and 'name="organization"' in response.content.decode()
     upload = SimpleUploadedFile("people.csv", csv_bytes("username,display_name", "sato,佐藤"))

@@ -52,6 +52,9 @@ class Command(BaseCommand):
                 email=f"{username}@example.invalid",
                 is_staff=is_admin,
                 is_superuser=is_admin,
+                # The printed logins must keep working on every `make run`; real people get
+                # temporary passwords they change at their first login.
+                temporary_password=False,
             )
             if role is not None:
                 assign_role(role, person, actor=ACTOR, order=0)
