@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from config import directory
 from mamori.accounts import urls as accounts_urls
 from mamori.api.api import api
 from mamori.home.views import healthz
@@ -20,5 +21,6 @@ urlpatterns = [
     path("people/", include("mamori.people.urls")),
     path("paging/", include("mamori.paging.urls")),
     path("policy/", include("mamori.policy.urls")),
+    *directory.urlpatterns(),  # OpenID Connect login, when configured (docs/directory-login.md)
     path("", include("mamori.home.urls")),
 ]

@@ -83,8 +83,9 @@ class LoginGuardMiddleware:
         timed_out = self._idle_timeout(request)
         if timed_out is not None:
             return timed_out
+        # Pages show their full navigation only once the login is complete (templates/base.html).
+        step = request.login_step = pending_step(request)  # type: ignore[attr-defined]
         if not request.path.startswith(OPEN_PATHS):
-            step = pending_step(request)
             if step is not None:
                 return self._go(request, step)
             if request.path.startswith("/admin/") and not reauthenticated_recently(request):

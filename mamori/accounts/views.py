@@ -13,9 +13,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from config import directory
 from mamori.journal.models import JournalEntry
 from mamori.people import services as people_services
 
@@ -27,19 +28,19 @@ from .signals import USER_TYPE, client_address
 
 # What the person's own security page lists, in their words.
 ACCESS_ACTIONS = {
-    "access.login": _lazy("Logged in"),
-    "access.logout": _lazy("Logged out"),
-    "access.login_failed": _lazy("Failed login"),
-    "access.locked_out": _lazy("ID locked"),
-    "access.unlocked": _lazy("ID unlocked"),
-    "access.timed_out": _lazy("Logged out for inactivity"),
-    "access.second_factor_verified": _lazy("Code from the app accepted"),
-    "access.second_factor_failed": _lazy("Wrong code from the app"),
-    "access.recovery_code_used": _lazy("Recovery code used"),
-    "access.second_factor_enrolled": _lazy("Authenticator app set up"),
-    "access.second_factor_reset": _lazy("Second factor reset by an administrator"),
-    "access.recovery_codes_renewed": _lazy("New recovery codes made"),
-    "person.password_set": _lazy("Password set"),
+    "access.login": gettext_lazy("Logged in"),
+    "access.logout": gettext_lazy("Logged out"),
+    "access.login_failed": gettext_lazy("Failed login"),
+    "access.locked_out": gettext_lazy("ID locked"),
+    "access.unlocked": gettext_lazy("ID unlocked"),
+    "access.timed_out": gettext_lazy("Logged out for inactivity"),
+    "access.second_factor_verified": gettext_lazy("Code from the app accepted"),
+    "access.second_factor_failed": gettext_lazy("Wrong code from the app"),
+    "access.recovery_code_used": gettext_lazy("Recovery code used"),
+    "access.second_factor_enrolled": gettext_lazy("Authenticator app set up"),
+    "access.second_factor_reset": gettext_lazy("Second factor reset by an administrator"),
+    "access.recovery_codes_renewed": gettext_lazy("New recovery codes made"),
+    "person.password_set": gettext_lazy("Password set"),
 }
 
 
@@ -68,6 +69,7 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["banner"] = installation_login_rules().banner
+        context["oidc_login"] = directory.oidc_enabled()
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

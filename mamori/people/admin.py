@@ -16,6 +16,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from mamori.accounts import lockout
+from mamori.accounts.second_factor import has_second_factor, reset_second_factor
+
 from . import services
 from .forms import AssignmentForm, DepartmentForm, PersonAddForm, PersonChangeForm, PersonPasswordForm
 from .models import Assignment, Department, Organization, Role, User
@@ -149,7 +152,7 @@ class PersonAdmin(OrganizationScoped, UserAdmin):
     add_form = PersonAddForm
     change_password_form = PersonPasswordForm
     inlines = (AssignmentInline,)
-    actions = ("deactivate",)
+    actions = ("deactivate", "unlock", "reset_second_factor")
     list_display = (
         "username",
         "display_name",
@@ -163,7 +166,23 @@ class PersonAdmin(OrganizationScoped, UserAdmin):
     list_select_related = ("department", "organization")
     search_fields = ("username", "display_name", "employee_number", "email")
     ordering = ("username",)
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = (
+        "last_login",
+        "date_joined",
+        "password_changed_at",
+        "must_change_password",
+        "locked",
+        "second_factor",
+    )
+
+    @admin.display(description=_("ID locked"), boolean=True)
+    def locked(self, obj: User) -> bool:
+        return lockout.is_locked(obj)
+
+    @admin.display(description=_("Authenticator app"), boolean=True)
+    def second_factor(self, obj: User) -> bool:
+        return has_second_factor(obj)
+
     fieldsets = (
         (None, {"fields": ("username", "password", "display_name", "first_name", "last_name")}),
         (
@@ -175,7 +194,8 @@ class PersonAdmin(OrganizationScoped, UserAdmin):
             _("Access"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined", "password_changed_at")}),
+        (_("Login"), {"fields": ("must_change_password", "locked", "second_factor")}),
     )
     add_fieldsets = (
         (
@@ -276,4 +296,25 @@ class PersonAdmin(OrganizationScoped, UserAdmin):
         count = sum(services.deactivate_person(person, actor=request.user) for person in queryset)
         self.message_user(
             request, gettext("%(count)d people deactivated.") % {"count": count}, messages.SUCCESS
+        )
+
+    @admin.action(description=_("Unlock the selected IDs (after failed logins)"), permissions=["change"])
+    def unlock(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for person in queryset:
+            lockout.unlock(person, actor=request.user)
+        self.message_user(
+            request, gettext("%(count)d IDs unlocked.") % {"count": queryset.count()}, messages.SUCCESS
+        )
+
+    @admin.action(
+        description=_("Reset the second factor of the selected people (lost phone)"), permissions=["change"]
+    )
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for person in queryset:
+            reset_second_factor(person, actor=request.user)
+        self.message_user(
+            request,
+            gettext("%(count)d people will set up their authenticator app again at their next login.")
+            % {"count": queryset.count()},
+            messages.SUCCESS,
         )
