@@ -7,13 +7,13 @@ able to act when the holder cannot, komae 第4条第4項, katsushika 5(1)ア).
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from mamori.people.models import Assignment
 from mamori.policy.services import policy_of_person
 
 from .errors import NotAllowed, NotFound
-from .models import Incident
+from .models import Incident, IncidentMember, Task
 
 
 def roles_of(user: Any) -> frozenset[str]:
@@ -67,17 +67,43 @@ def is_csirt(user: Any) -> bool:
     return bool(held & {r.key for r in policy.roles if r.csirt})
 
 
+def _named(user: Any) -> Q:
+    """Incidents this person was named on: as handler, or added by name (need-to-know)."""
+    return Q(handler=user) | Q(Exists(IncidentMember.objects.filter(incident=OuterRef("pk"), person=user)))
+
+
+def _tasked(user: Any) -> Q:
+    """Incidents holding a task for this person, or for a role they hold."""
+    tasks = Task.objects.filter(incident=OuterRef("pk"))
+    return Q(Exists(tasks.filter(Q(assignee=user) | Q(assignee_role__in=roles_of(user)))))
+
+
 def incidents_for(user: Any) -> QuerySet[Incident]:
-    """Incidents this person may open: all of the organisation for roles granted ``view_all``;
-    otherwise those they handle or hold a task in. Restricted incidents only for CSIRT roles."""
+    """Incidents this person may open: those they see in full, and those holding a task for them.
+
+    Someone reached only through a task (a system administrator asked to check a server) sees the
+    task and what it needs, not the rest of the incident (``sees_in_full``).
+    """
     if not getattr(user, "is_authenticated", False) or not user.organization_id:
         return Incident.objects.none()
     qs = Incident.objects.filter(organization_id=user.organization_id)
-    if can(user, "view_all"):
-        if not is_csirt(user):
-            qs = qs.filter(restricted=False)
+    if can(user, "view_all") and is_csirt(user):
         return qs
-    return qs.filter(Q(handler=user) | Q(tasks__assignee=user)).distinct()
+    if can(user, "view_all"):
+        return qs.filter(Q(restricted=False) | _named(user) | _tasked(user))
+    return qs.filter(_named(user) | _tasked(user))
+
+
+def sees_in_full(user: Any, incident: Incident) -> bool:
+    """Whether ``user`` may read all of ``incident`` (reports, evidence, timeline), not only their tasks."""
+    if getattr(user, "organization_id", None) != incident.organization_id:
+        return False
+    if can(user, "view_all") and (is_csirt(user) or not incident.restricted):
+        return True
+    return (
+        incident.handler_id == user.pk
+        or IncidentMember.objects.filter(incident=incident, person=user).exists()
+    )
 
 
 def get_incident_for(user: Any, pk: Any) -> Incident:

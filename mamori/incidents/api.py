@@ -10,7 +10,7 @@ from pydantic import Field
 from mamori.policy.services import policy_of_person
 
 from . import access, response, services
-from .errors import Invalid
+from .errors import Invalid, NotFound
 from .filters import IncidentFilterForm
 from .models import Incident
 from .views import list_queryset
@@ -141,7 +141,10 @@ def _detail(incident: Incident) -> Incident:
 
 @router.get("/incidents/{incident_id}", response=IncidentDetailOut)
 def get_incident(request, incident_id: int):
-    return _detail(access.get_incident_for(request.auth, incident_id))
+    incident = access.get_incident_for(request.auth, incident_id)
+    if not access.sees_in_full(request.auth, incident):
+        raise NotFound()  # reached only through a task: reports and evidence are not theirs to read
+    return _detail(incident)
 
 
 class TriageIn(Schema):

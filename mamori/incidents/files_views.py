@@ -17,8 +17,12 @@ from .models import Evidence
 from .views import _load
 
 
-def _may_download(request: AuthedRequest) -> bool:
-    return access.can(request.user, "respond") or access.can(request.user, "view_all")
+def _may_download(request: AuthedRequest, incident) -> bool:
+    """Evidence and report attachments are for those who see the incident in full and work on it."""
+    user = request.user
+    return access.sees_in_full(user, incident) and (
+        access.can(user, "respond") or access.can(user, "view_all")
+    )
 
 
 def _send(request: AuthedRequest, obj, *, action: str, name: str, incident) -> HttpResponseBase:
@@ -49,7 +53,7 @@ def _send(request: AuthedRequest, obj, *, action: str, name: str, incident) -> H
 def evidence_file(request: AuthedRequest, pk: int, evidence_pk: int) -> HttpResponseBase:
     incident = _load(request, pk)
     evidence = Evidence.objects.filter(incident=incident, pk=evidence_pk).first()
-    if evidence is None or not _may_download(request):
+    if evidence is None or not _may_download(request, incident):
         raise Http404
     return _send(
         request, evidence, action="evidence.downloaded", name=evidence.original_name, incident=incident
@@ -61,7 +65,7 @@ def evidence_file(request: AuthedRequest, pk: int, evidence_pk: int) -> HttpResp
 def attachment_file(request: AuthedRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
     incident = _load(request, pk)
     attachment = Attachment.objects.filter(report__incident=incident, pk=attachment_pk).first()
-    if attachment is None or not _may_download(request):
+    if attachment is None or not _may_download(request, incident):
         raise Http404
     return _send(
         request, attachment, action="attachment.downloaded", name=attachment.original_name, incident=incident

@@ -40,12 +40,13 @@ class IncidentFilterForm(forms.Form):
         self,
         *args,
         policy: PolicyDocument | None = None,
-        organization: Any = None,
+        visible: Any = None,
         date_style: str = "wareki",
         **kwargs,
     ):
-        """With a policy, categories and levels are offered by their labels; with an organisation,
-        handlers and fiscal years are offered from the data (the list page). The API passes only the
+        """With a policy, categories and levels are offered by their labels; with the incidents the person
+        may see (``visible``), handlers and fiscal years are offered from those only (the list page), so
+        the choices reveal nothing of restricted incidents. The API passes only the
         policy, so any fiscal year may be asked for."""
         super().__init__(*args, **kwargs)
         everything = [("", _("All"))]
@@ -56,10 +57,8 @@ class IncidentFilterForm(forms.Form):
                 choices=everything + [(c.key, c.label) for c in policy.categories],
             )
             self.fields["level"].choices = everything + [(str(lv.value), lv.label) for lv in policy.levels]  # type: ignore[attr-defined]
-        if organization is not None:
-            handlers = User.objects.filter(
-                organization=organization, handled_incidents__isnull=False
-            ).distinct()
+        if visible is not None:
+            handlers = User.objects.filter(pk__in=visible.filter(handler__isnull=False).values("handler"))
             self.fields["handler"] = forms.TypedChoiceField(
                 label=_("Handler"),
                 required=False,
@@ -67,12 +66,7 @@ class IncidentFilterForm(forms.Form):
                 empty_value=None,
                 choices=everything + [(str(u.pk), str(u)) for u in handlers.order_by("username")],
             )
-            years = (
-                Incident.objects.filter(organization=organization)
-                .order_by("-fiscal_year")
-                .values_list("fiscal_year", flat=True)
-                .distinct()
-            )
+            years = visible.order_by("-fiscal_year").values_list("fiscal_year", flat=True).distinct()
             self.fields["fiscal_year"] = forms.TypedChoiceField(
                 label=_("Fiscal year"),
                 required=False,

@@ -87,6 +87,19 @@ class AssignForm(VersionedForm):
         ).order_by("username")
 
 
+class MemberForm(VersionedForm):
+    """Add a person by name to the people who need to know of this incident."""
+
+    person = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    reason = forms.CharField(label=_("Why they need to know"), max_length=300)
+
+    def __init__(self, *args, organization_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            organization_id=organization_id, is_active=True
+        ).order_by("username")
+
+
 class MergeForm(VersionedForm):
     into = forms.CharField(label=_("Reference of the incident to merge into"), max_length=20)
 

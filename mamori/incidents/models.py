@@ -410,3 +410,29 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident.reference} {self.get_subject_display()}"
+
+
+class IncidentMember(models.Model):
+    """A person added by name to a restricted incident (need-to-know beyond the CSIRT roles)."""
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="members"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("why they need to know"), max_length=300)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("added by"), on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added at"))
+
+    class Meta:
+        verbose_name = _("person with need-to-know")
+        verbose_name_plural = _("people with need-to-know")
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "person"], name="incident_member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}: {self.person}"

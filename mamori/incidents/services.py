@@ -18,11 +18,12 @@ from mamori.paging.services import start_escalation
 from mamori.policy.schema import PolicyDocument
 from mamori.policy.services import active_version, document_of
 
-from . import access
+from . import access, need_to_know
 from .choices import ObligationKind, PublicationDecision, State
 from .editing import lock_incident, policy_of, required_text, save_incident
 from .errors import Invalid, NotAllowed, WrongState
 from .models import Approval, Incident, LevelChange, Obligation
+from .need_to_know import TOLD_BY_POLICY
 from .outside import body_applies, conditions_hold, refresh_external_reports
 from .transitions import TRANSITIONS
 
@@ -205,6 +206,10 @@ def set_flags(
             setattr(incident, k, v)
         save_incident(incident, list(changes))
         record(actor=actor, action="incident.updated", obj=incident, data=changes)
+        if changes.get("restricted"):
+            # Those the policy already had told keep what they were told to know about.
+            for role_key in set(incident.escalations.values_list("role_key", flat=True)):
+                need_to_know.grant_for_duty(incident, actor=actor, role_key=role_key, duty=TOLD_BY_POLICY)
         if incident.state not in State.queue_states():
             refresh_obligations(incident, actor=actor)
     return incident
@@ -397,6 +402,11 @@ def request_publication(
             data={"incident": incident.reference, "proposal": decision, "text": reason},
         )
         policy = policy_of(incident)
+        if incident.restricted:
+            # Those who decide must be able to read what they decide on: added by name, on the record.
+            need_to_know.grant_for_duty(
+                incident, actor=actor, role_key=policy.publication.decided_by, duty=_("publication decision")
+            )
         start_escalation(
             incident,
             actor=actor,

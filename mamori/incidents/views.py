@@ -20,7 +20,7 @@ from mamori.http import AuthedRequest
 from mamori.journal.services import entries_for
 from mamori.policy.services import policy_of_person
 
-from . import access, outside, response, services
+from . import access, need_to_know, outside, response, services
 from .choices import LEVEL_COLOURS, STATE_COLOURS, State
 from .errors import Invalid, NotFound, ServiceError
 from .filters import IncidentFilterForm, filter_incidents
@@ -32,6 +32,7 @@ from .forms import (
     EvidenceForm,
     FlagsForm,
     LevelForm,
+    MemberForm,
     MergeForm,
     ObligationForm,
     PublicationForm,
@@ -39,6 +40,7 @@ from .forms import (
     TaskForm,
     TransitionForm,
     TriageForm,
+    VersionedForm,
 )
 from .models import Incident
 from .outside_forms import ReportFactsForm
@@ -67,7 +69,7 @@ def incident_list(request: AuthedRequest) -> HttpResponse:
     form = IncidentFilterForm(
         request.GET or None,
         policy=policy,
-        organization=request.user.organization,
+        visible=access.incidents_for(request.user),
         date_style=request.user.date_style,
     )
     data = form.cleaned_data if form.is_valid() else {}
@@ -135,6 +137,7 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
         ),
         "assign": AssignForm(initial={**v, "handler": incident.handler_id}, organization_id=org),
         "merge": MergeForm(initial=v),
+        "member": MemberForm(initial=v, organization_id=org),
         "action": ActionForm(initial=v, policy=policy),
         "evidence": EvidenceForm(initial=v),
         "task": TaskForm(initial=v, policy=policy, organization_id=org),
@@ -178,6 +181,7 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
         "role_titles": {r.key: r.title for r in policy.roles},
         "pending_approval": incident.approvals.filter(state="pending").select_related("requested_by").first(),
         "approvals": list(incident.approvals.select_related("requested_by", "decided_by")),
+        "members": list(incident.members.select_related("person", "added_by")),
         "external_reports": [(r, outside.draft_text(r)) for r in incident.external_reports.all()],
         "has_report_rules": any(b.triggers or b.reports for b in policy.outside_bodies),
         "state_colours": STATE_COLOURS,
@@ -191,7 +195,32 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
 @require_GET
 def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _load(request, pk)
+    if not access.sees_in_full(request.user, incident):
+        return _task_view(request, incident)
     return render(request, "incidents/detail.html", _detail_context(request, incident))
+
+
+def _task_view(request: AuthedRequest, incident: Incident) -> HttpResponse:
+    """What someone reached only through a task sees: the incident's heading and their own tasks —
+    not the reports, reporters, evidence or timeline (need-to-know)."""
+    policy = services.policy_of(incident)
+    roles = access.roles_of(request.user)
+    tasks = [
+        t
+        for t in incident.tasks.select_related("assignee", "done_by")
+        if t.assignee_id == request.user.pk or t.assignee_role in roles
+    ]
+    return render(
+        request,
+        "incidents/task_view.html",
+        {
+            "incident": incident,
+            "level_spec": policy.level(incident.level),
+            "category_spec": policy.category(incident.category),
+            "tasks": tasks,
+            "role_titles": {r.key: r.title for r in policy.roles},
+        },
+    )
 
 
 # The policy permission each operation needs. It is checked before the input is read, so a role that
@@ -203,6 +232,7 @@ OPERATION_PERMISSIONS: dict[str, str | None] = {
     "flags": "triage",
     "merge": "triage",
     "assign": "assign",
+    "member": "assign",
     "evidence": "respond",
     "custody": "respond",
     "task": "respond",
@@ -249,6 +279,14 @@ def _operate(
             messages.success(request, success)
             return redirect("incidents:detail", pk=incident.pk)
     incident.refresh_from_db()
+    if not access.sees_in_full(request.user, incident):
+        # Someone reached through a task gets their errors on the task page, never the full incident.
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        page = _task_view(request, incident)
+        page.status_code = status
+        return page
     context = _detail_context(request, incident, **{form_name: form})
     context["error_form"] = form_name
     return render(request, "incidents/detail.html", context, status=status)
@@ -336,6 +374,38 @@ def assign(request: AuthedRequest, pk: int) -> HttpResponse:
             i, actor=request.user, expected_version=d["version"], handler=d["handler"]
         ),
         _("The handler was assigned."),
+    )
+
+
+@login_required
+@require_POST
+def add_member(request: AuthedRequest, pk: int) -> HttpResponse:
+    form = MemberForm(request.POST, organization_id=request.user.organization_id or 0)
+    return _operate(
+        request,
+        pk,
+        "member",
+        form,
+        lambda i, d: need_to_know.add_member(
+            i, actor=request.user, expected_version=d["version"], person=d["person"], reason=d["reason"]
+        ),
+        _("The person was added to those who need to know."),
+    )
+
+
+@login_required
+@require_POST
+def remove_member(request: AuthedRequest, pk: int, member_pk: int) -> HttpResponse:
+    form = VersionedForm(request.POST)
+    return _operate(
+        request,
+        pk,
+        "member",
+        form,
+        lambda i, d: need_to_know.remove_member(
+            i, actor=request.user, expected_version=d["version"], member_pk=member_pk
+        ),
+        _("The person was removed from those who need to know."),
     )
 
 

@@ -73,6 +73,14 @@ def start_escalation(
     duty and its pages are saved together or not at all. Once per incident and rule key."""
     if Escalation.objects.filter(incident=incident, key=key).exists():
         return None
+    if incident.restricted:
+        # A restricted incident: whoever the policy says must be told needs to know of it.
+        # (Imported here: mamori.incidents.services imports this module.)
+        from mamori.incidents import need_to_know
+
+        need_to_know.grant_for_duty(
+            incident, actor=actor, role_key=role_key, duty=need_to_know.TOLD_BY_POLICY
+        )
     policy = document_of(incident.policy)
     now = timezone.now()
     escalation = Escalation.objects.create(

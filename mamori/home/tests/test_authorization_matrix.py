@@ -18,8 +18,9 @@ from django.urls import URLResolver, get_resolver
 
 from mamori.api.auth import create_token
 from mamori.conftest import sign_in
-from mamori.incidents import access, outside, response, services
+from mamori.incidents import access, need_to_know, outside, response, services
 from mamori.incidents.tests.scenario import report, triage
+from mamori.incidents.models import Incident
 from mamori.intake.choices import Channel
 from mamori.intake.services import ReportInput, Upload, submit_report
 from mamori.paging.models import Page
@@ -116,6 +117,8 @@ URL_RULES: dict[str, tuple[str, Callable[[Any, World], bool]]] = {
     "incidents:flags": ("POST", perm("triage")),
     "incidents:merge": ("POST", perm("triage")),
     "incidents:assign": ("POST", perm("assign")),
+    "incidents:add_member": ("POST", perm("assign")),
+    "incidents:remove_member": ("POST", perm("assign")),
     "incidents:add_action": (
         "POST",
         lambda p, w: p is not None and sees_incident(p, w),
@@ -145,7 +148,12 @@ EXCLUDED = ("admin:", "api:")
 API_RULES: dict[tuple[str, str], Callable[[Any, World], bool]] = {
     ("post", "/api/v1/reports"): logged_in,
     ("get", "/api/v1/incidents"): logged_in,
-    ("get", "/api/v1/incidents/{incident_id}"): lambda p, w: p is not None and sees_incident(p, w),
+    # In full only: someone reached through a task gets the task page, not the incident (need-to-know).
+    ("get", "/api/v1/incidents/{incident_id}"): lambda p, w: (
+        p is not None
+        and sees_incident(p, w)
+        and access.sees_in_full(p, Incident.objects.get(pk=w.incident_pk))
+    ),
     ("post", "/api/v1/incidents/{incident_id}/triage"): perm("triage"),
     ("post", "/api/v1/incidents/{incident_id}/transitions"): perm("respond"),
     ("post", "/api/v1/incidents/{incident_id}/actions"): perm("respond"),
@@ -239,6 +247,9 @@ def world(komae, outsider, settings, tmp_path) -> World:
         ),
         channel=Channel.PUBLIC_FORM,
     )
+    member = need_to_know.add_member(
+        incident, actor=komae.csirt_manager, expected_version=None, person=komae.ciso, reason="公表の判断"
+    )
     page = Page.objects.filter(recipient=komae.csirt_head, state="open").first()
     obligation = incident.obligations.filter(done_at__isnull=True).first()
     ext = incident.external_reports.first()
@@ -278,6 +289,8 @@ def world(komae, outsider, settings, tmp_path) -> World:
         "incidents:flags": f"/incidents/{pk}/flags/",
         "incidents:merge": f"/incidents/{pk}/merge/",
         "incidents:assign": f"/incidents/{pk}/assign/",
+        "incidents:add_member": f"/incidents/{pk}/need-to-know/",
+        "incidents:remove_member": f"/incidents/{pk}/need-to-know/{member.pk}/remove/",
         "incidents:add_action": f"/incidents/{pk}/actions/",
         "incidents:add_evidence": f"/incidents/{pk}/evidence/",
         "incidents:add_custody": f"/incidents/{pk}/evidence/{evidence.pk}/custody/",
