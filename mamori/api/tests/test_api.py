@@ -167,7 +167,7 @@ def test_expired_token_is_refused(komae):
 def test_create_api_token_command(komae, capsys):
     from django.core.management import call_command
 
-    call_command("create_api_token", komae.staff.username)
+    call_command("create_api_token", komae.staff.username, "--scope", "incidents:read")
     token = capsys.readouterr().out.strip()
     assert token.startswith("mmr_")
     assert Client(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/v1/incidents").status_code == 200

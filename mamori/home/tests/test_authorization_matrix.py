@@ -19,8 +19,8 @@ from django.urls import URLResolver, get_resolver
 from mamori.api.auth import create_token
 from mamori.conftest import sign_in
 from mamori.incidents import access, need_to_know, outside, response, services
-from mamori.incidents.tests.scenario import report, triage
 from mamori.incidents.models import Incident
+from mamori.incidents.tests.scenario import report, triage
 from mamori.intake.choices import Channel
 from mamori.intake.services import ReportInput, Upload, submit_report
 from mamori.paging.models import Page

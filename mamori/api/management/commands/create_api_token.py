@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mamori.api.auth import create_token
+from mamori.api.models import SCOPES
 
 
 class Command(BaseCommand):
@@ -15,6 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--name", default="cli", help="what the token is for (e.g. the SIEM's name)")
         parser.add_argument("--days", type=int, default=365, help="days until it expires (0: never)")
+        parser.add_argument(
+            "--scope",
+            action="append",
+            choices=sorted(SCOPES),
+            help="what the token may do; repeat for more (default: reports:write only)",
+        )
 
     def handle(self, *args, **options):
         user = get_user_model().objects.filter(username=options["username"]).first()
@@ -24,6 +31,10 @@ class Command(BaseCommand):
             raise CommandError(_("--days must be 0 or more"))
         expires = timezone.now() + timedelta(days=options["days"]) if options["days"] else None
         _token, clear = create_token(
-            user, actor="manage.py create_api_token", name=options["name"], expires_at=expires
+            user,
+            actor="manage.py create_api_token",
+            name=options["name"],
+            expires_at=expires,
+            scopes=options["scope"] or ["reports:write"],
         )
         self.stdout.write(clear)
