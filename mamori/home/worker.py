@@ -82,6 +82,7 @@ def check_journal() -> int:
 
 
 def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
+    from mamori.accounts.ratelimit import purge_old_windows
     from mamori.incidents.outside import check_report_clocks
     from mamori.paging.delivery import send_due
     from mamori.paging.services import advance_due
@@ -92,6 +93,8 @@ def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
         Job("send_pages", lambda: send_due(should_stop=should_stop), 0),
         Job("outside_report_clocks", check_report_clocks, 30),
         Job("check_journal", check_journal, 3600),
+        # Rate-limit counters older than a day count nothing any more.
+        Job("purge_rate_windows", purge_old_windows, 3600),
     ]
     if settings.MAMORI_INTAKE_MAILDIR:
         from mamori.intake.mail import ingest_maildir
