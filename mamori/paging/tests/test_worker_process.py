@@ -119,7 +119,13 @@ def test_sigkill_in_the_middle_of_a_chain_loses_no_page(instance):
 def test_sigterm_exits_cleanly(instance):
     env, manage, _db = instance
     worker = start_worker(env, manage)
-    time.sleep(2)
+    # Signal only once it has said it started: before that, SIGTERM would meet Python's default handler
+    # (a loaded machine can take more than a few seconds to start Django).
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"worker started" not in seen:
+        assert time.monotonic() < deadline and worker.poll() is None, seen
+        seen += worker.stdout.readline()
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(15) == 0
-    assert b"worker stopped" in worker.stdout.read()
+    assert b"worker stopped" in seen + worker.stdout.read()
