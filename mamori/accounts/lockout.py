@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from mamori.journal.services import record
+from mamori.policy.schema import LoginSpec
 
 from .rules import login_rules_for_username
 
@@ -29,9 +30,21 @@ def _username(request: HttpRequest | None, credentials: dict | None = None) -> s
     return ""
 
 
+def _rules(request: HttpRequest | None, credentials: dict | None = None) -> LoginSpec:
+    """The rules for this attempt, looked up once per request: django-axes asks for the limit and the
+    lock length several times while it handles one login."""
+    username = _username(request, credentials)
+    memo = getattr(request, "_mamori_login_rules", None)
+    if memo is None or memo[0] != username:
+        memo = (username, login_rules_for_username(username))
+        if request is not None:
+            request._mamori_login_rules = memo  # type: ignore[attr-defined]
+    return memo[1]
+
+
 def failure_limit(request: HttpRequest, credentials: dict | None) -> int:
     """AXES_FAILURE_LIMIT: failed logins in a row the policy allows."""
-    return login_rules_for_username(_username(request, credentials)).max_failures
+    return _rules(request, credentials).max_failures
 
 
 # A lock "until an administrator unlocks" (lockout_minutes: null). django-axes needs a length for every
@@ -42,7 +55,7 @@ UNTIL_UNLOCKED = timedelta(days=3650)
 def cool_off(request: HttpRequest | None) -> timedelta:
     """AXES_COOLOFF_TIME: how long this person's lock lasts (each failure records its own expiry,
     AXES_USE_ATTEMPT_EXPIRATION, so people of policies with different lengths never mix)."""
-    minutes = login_rules_for_username(_username(request)).lockout_minutes
+    minutes = _rules(request).lockout_minutes
     return timedelta(minutes=minutes) if minutes else UNTIL_UNLOCKED
 
 
@@ -50,7 +63,7 @@ def lockout_response(
     request: HttpRequest, response: Any = None, credentials: dict | None = None
 ) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: a page in the person's language saying what to do, status 429."""
-    rules = login_rules_for_username(_username(request, credentials))
+    rules = _rules(request, credentials)
     return render(
         request,
         "accounts/locked.html",

@@ -36,7 +36,7 @@ REAUTH_KEY = "mamori_reauth_at"
 # The idle clock is written at most this often: a session save on every request costs a write.
 SEEN_RESOLUTION_SECONDS = 60
 # Pages a person must still reach while a step is pending (the step itself, logging out, static files).
-OPEN_PATHS = ("/accounts/", "/static/", "/healthz", "/i18n/")
+OPEN_PATHS = ("/accounts/", "/static/", "/healthz")
 
 
 def pending_step(request: HttpRequest) -> str | None:

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.conf import settings
 
-from mamori.people.models import Organization
+from mamori.incidents.access import roles_of
+from mamori.people.models import Organization, User
 from mamori.policy.schema import LoginSpec, PasswordRules, SecondFactorSpec
 from mamori.policy.services import NoActivePolicy, active_policy, policy_of_person
 
@@ -53,8 +54,6 @@ def installation_login_rules() -> LoginSpec:
 def login_rules_for_username(username: str) -> LoginSpec:
     """Rules for a login attempt: the named person's, or the installation's for an unknown name (so
     that trying names reveals nothing)."""
-    from mamori.people.models import User
-
     person = (
         User.objects.select_related("organization").filter(username=username).first() if username else None
     )
@@ -74,6 +73,4 @@ def needs_second_factor(person: Any) -> bool:
     policy = policy_of_person(person)
     if policy is None:
         return False
-    from mamori.incidents.access import roles_of
-
     return bool(roles_of(person) & policy.second_factor_roles())

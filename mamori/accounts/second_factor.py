@@ -9,6 +9,7 @@ code, so an abandoned enrolment leaves nothing half-made in the database.
 """
 
 import time
+from base64 import b32encode
 from binascii import unhexlify
 from dataclasses import dataclass
 from typing import Any
@@ -46,9 +47,10 @@ def pending_enrolment(request: HttpRequest) -> Enrolment:
         key = default_key()
         request.session[PENDING_KEY] = key
     device = TOTPDevice(user=request.user, key=key, name=DEVICE_NAME)
-    url = device.config_url
-    secret = url.split("secret=", 1)[1].split("&", 1)[0]
-    qr_svg = segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff", omitsize=False)
+    secret = b32encode(device.bin_key).decode()
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(
+        scale=4, dark="#000", light="#fff", omitsize=False
+    )
     return Enrolment(key=key, secret=secret, qr_svg=qr_svg)
 
 

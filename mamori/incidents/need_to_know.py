@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mamori.journal.services import record
+from mamori.people.models import Assignment
 
 from . import access
 from .editing import lock_incident, policy_of, required_text, save_incident
@@ -38,16 +39,21 @@ def add_member(
         raise Invalid(fields=errors)
     with transaction.atomic():
         incident = lock_incident(incident, expected_version)
-        member = IncidentMember.objects.create(
-            incident=incident, person=person, reason=reason, added_by=actor, added_at=timezone.now()
-        )
+        member = _add(incident, person=person, reason=reason, actor=actor)
         save_incident(incident, [])
-        record(
-            actor=actor,
-            action="incident.member_added",
-            obj=incident,
-            data={"person": person.username, "reason": reason, "restricted": incident.restricted},
-        )
+    return member
+
+
+def _add(incident: Incident, *, person: Any, reason: str, actor: Any) -> IncidentMember:
+    member = IncidentMember.objects.create(
+        incident=incident, person=person, reason=reason, added_by=actor, added_at=timezone.now()
+    )
+    record(
+        actor=actor,
+        action="incident.member_added",
+        obj=incident,
+        data={"person": person.username, "reason": reason, "restricted": incident.restricted},
+    )
     return member
 
 
@@ -69,8 +75,6 @@ def remove_member(incident: Incident, *, actor: Any, expected_version: int | Non
 def grant_for_duty(incident: Incident, *, actor: Any, role_key: str, duty: Any) -> list[IncidentMember]:
     """Add the holders and deputies of ``role_key`` who would not otherwise see ``incident`` (a CISO
     outside the CSIRT asked to decide on publication). Runs inside the caller's transaction."""
-    from mamori.people.models import Assignment
-
     role_title = next((r.title for r in policy_of(incident).roles if r.key == role_key), role_key)
     added = []
     for assignment in Assignment.objects.filter(
@@ -79,16 +83,5 @@ def grant_for_duty(incident: Incident, *, actor: Any, role_key: str, duty: Any) 
         person = assignment.person
         if access.sees_in_full(person, incident) or not person.is_active:
             continue
-        reason = f"{duty}（{role_title}）"[:300]
-        added.append(
-            IncidentMember.objects.create(
-                incident=incident, person=person, reason=reason, added_by=actor, added_at=timezone.now()
-            )
-        )
-        record(
-            actor=actor,
-            action="incident.member_added",
-            obj=incident,
-            data={"person": person.username, "reason": reason, "restricted": incident.restricted},
-        )
+        added.append(_add(incident, person=person, reason=f"{duty}（{role_title}）"[:300], actor=actor))
     return added

@@ -198,8 +198,10 @@ class LDAPDirectoryBackend(LDAPBackend):
         return person, False
 
     def populate_user(self, username: str) -> Any:
-        # The library's bonus API would save the person outside the services: not for Mamori.
-        raise NotImplementedError("Mamori updates directory people only when they log in")
+        # The library's bonus API would save the person outside the services. Mamori updates directory
+        # people only when they log in, so it answers as the library does for "not populated".
+        log.warning("populate_user(%r) refused: directory people are updated when they log in", username)
+        return None
 
     def get_user(self, user_id: Any) -> User | None:
         # A deactivated person's open sessions end at their next request, as with ModelBackend.

@@ -25,6 +25,21 @@ LOGIN = "/accounts/login/"
 GOOD = "Kawa-Semi-2026!"  # 15 characters, four kinds, nothing of the person in it
 
 
+@pytest.fixture
+def root(komae):
+    """A Mamori administrator of komae (second factor and re-authentication apply)."""
+    return create_person(
+        komae.organization,
+        actor="test",
+        username="komae-root",
+        display_name="システム管理者",
+        password=PASSWORD,
+        is_staff=True,
+        is_superuser=True,
+        temporary_password=False,
+    )
+
+
 def post_login(client: Client, username: str, password: str):
     return client.post(LOGIN, {"username": username, "password": password})
 
@@ -92,17 +107,7 @@ def test_failures_in_a_row_only_a_success_resets_the_count(komae):
     assert not lockout.is_locked(komae.staff)
 
 
-def test_the_admin_can_unlock_from_the_people_admin(komae, client):
-    root = create_person(
-        komae.organization,
-        actor="test",
-        username="komae-root",
-        display_name="システム管理者",
-        password=PASSWORD,
-        is_staff=True,
-        is_superuser=True,
-        temporary_password=False,
-    )
+def test_the_admin_can_unlock_from_the_people_admin(komae, root, client):
     for _ in range(5):
         post_login(Client(), komae.staff.username, "wrong-password")
     sign_in(client, root)
@@ -199,17 +204,7 @@ def test_idle_sessions_end_after_the_policys_minutes(komae):
     assert "access.timed_out" in actions()
 
 
-def test_admin_pages_ask_for_the_password_again_after_the_policys_minutes(komae):
-    root = create_person(
-        komae.organization,
-        actor="test",
-        username="komae-root",
-        display_name="システム管理者",
-        password=PASSWORD,
-        is_staff=True,
-        is_superuser=True,
-        temporary_password=False,
-    )
+def test_admin_pages_ask_for_the_password_again_after_the_policys_minutes(komae, root):
     start = timezone.now()
     client = Client()
     with time_machine.travel(start, tick=False):
