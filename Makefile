@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export MAMORI_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test setup-run setup-test check lint messages
+.PHONY: run test setup-run setup-test check lint messages fonts
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,11 @@ messages:
 	$(call apt_install,gettext)
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 
-setup-run: $(VENV)/.run-deps messages
+# PDFs embed IPAexGothic from Debian's fonts-ipaexfont-gothic (3 MB), never what the server happens to have.
+fonts:
+	$(call apt_install,fonts-ipaexfont-gothic)
+
+setup-run: $(VENV)/.run-deps messages fonts
 	mkdir -p $(MAMORI_DATA_DIR)
 	$(PY) manage.py migrate -v 0
 	$(PY) manage.py load_policy --preset $(MAMORI_PRESET)
@@ -54,7 +58,7 @@ run: setup-run
 	$(VENV)/bin/gunicorn config.wsgi -b $(HOST):$(PORT) -w 2 --access-logfile - --error-logfile -
 
 setup-test: $(VENV)/.test-deps
-	$(call apt_install,gettext chromium fonts-ipaexfont-gothic slapd ldap-utils)
+	$(call apt_install,gettext chromium fonts-ipaexfont-gothic poppler-utils slapd ldap-utils)
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 
 lint: setup-test

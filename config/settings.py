@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "mamori.api",
     "mamori.home",
     "mamori.accounts",
+    "mamori.documents",
+    "mamori.statistics",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,8 @@ urlpatterns = [
     path("people/", include("mamori.people.urls")),
     path("paging/", include("mamori.paging.urls")),
     path("policy/", include("mamori.policy.urls")),
+    path("documents/", include("mamori.documents.urls")),
+    path("statistics/", include("mamori.statistics.urls")),
     *directory.urlpatterns(),  # OpenID Connect login, when configured (docs/directory-login.md)
     path("", include("mamori.home.urls")),
 ]

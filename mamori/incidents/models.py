@@ -86,6 +86,8 @@ class Incident(models.Model):
     )
     opened_at = models.DateTimeField(_("opened at"))
     triaged_at = models.DateTimeField(_("triaged at"), null=True, blank=True)
+    # The first move from response to recovery: the damage was contained (statistics: time to containment).
+    contained_at = models.DateTimeField(_("contained at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"))
     # Optimistic locking: every change increments it; a form carrying an older value is refused.

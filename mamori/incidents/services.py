@@ -312,6 +312,9 @@ def transition(
             if f in values:
                 setattr(incident, f, values[f])
                 changed.append(f)
+        if spec.target == State.RECOVERING and incident.contained_at is None:
+            incident.contained_at = timezone.now()
+            changed.append("contained_at")
         if spec.target == State.CLOSED:
             incident.closed_at = timezone.now()
             changed.append("closed_at")

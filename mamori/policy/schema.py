@@ -36,7 +36,8 @@ Permission = Literal[
     "close",  # declare closure (収束宣言)
     "reopen",
     "approve_publication",  # decide on outside reporting and publication
-    "view_all",  # see every incident of the organisation
+    "view_all",  # see every incident of the organisation; the statistics
+    "import_register",  # bring past incidents into the register from Excel
 ]
 
 
