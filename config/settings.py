@@ -226,6 +226,8 @@ MAMORI_PUBLIC_UPLOAD_TYPES = [
 MAMORI_PUBLIC_REPORTS_PER_HOUR = env_int("MAMORI_PUBLIC_REPORTS_PER_HOUR", 5)
 # The organisation this installation serves; `make run` loads it from the preset.
 MAMORI_ORGANIZATION = env("MAMORI_ORGANIZATION") or ""
+# The Japanese font embedded in PDFs (`make run` and `make test` install Debian's fonts-ipaexfont-gothic).
+MAMORI_PDF_FONT = env("MAMORI_PDF_FONT") or "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 # Maildir the worker reads reports from (optional; `manage.py ingest_mail` does the same by hand).
 MAMORI_INTAKE_MAILDIR = env("MAMORI_INTAKE_MAILDIR") or ""
 # Seconds between worker passes when there is nothing due.

@@ -183,9 +183,8 @@ def set_report_facts(
     return incident
 
 
-def ppc_text(report: ExternalReport) -> str:
-    """Copy-ready text in the order of the commission's form (the nine items)."""
-    incident = report.incident
+def ppc_values(incident: Incident) -> dict[str, str]:
+    """The nine items of the commission's form, from the incident and the facts recorded for it."""
     facts = incident.report_facts or {}
     first = incident.reports.order_by("received_at").first()
     publication = ""
@@ -193,7 +192,7 @@ def ppc_text(report: ExternalReport) -> str:
         publication = (
             f"{PublicationDecision(incident.publication_decision).label}: {incident.publication_reason}"
         )
-    values = {
+    return {
         "summary": incident.summary or _summary_from_report(incident, first),
         "items": facts.get("ppc_items", ""),
         "persons": str(facts["persons_affected"]) if "persons_affected" in facts else "",
@@ -204,6 +203,12 @@ def ppc_text(report: ExternalReport) -> str:
         "prevention": incident.prevention_measures,
         "other": facts.get("ppc_other", ""),
     }
+
+
+def ppc_text(report: ExternalReport) -> str:
+    """Copy-ready text in the order of the commission's form (the nine items)."""
+    incident = report.incident
+    values = ppc_values(incident)
     labels = ppc_item_labels()
     aware = wareki.format_datetime(aware_moment(incident))
     lines = [f"{report.body_name} {report.label}", _("Became aware: %(when)s") % {"when": aware}, ""]
