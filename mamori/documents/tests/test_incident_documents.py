@@ -217,3 +217,15 @@ def test_fiscal_year_and_era_in_the_report(komae, moment, fiscal_year, reference
     assert context["incident"]["reference"].startswith(reference_prefix)
     assert context["incident"]["fiscal_year"] == fiscal_year
     assert context["incident"]["opened_at"] == opened
+
+
+def test_without_the_font_the_pdf_says_what_to_install_and_word_still_works(komae, client, settings):
+    incident = closed_incident(komae)
+    settings.MAMORI_PDF_FONT = "/nonexistent/ipaexg.ttf"
+    sign_in(client, komae.csirt_head)
+    response_ = client.get(reverse("documents:final_report_pdf", args=[incident.pk]))
+    assert response_.status_code == 503
+    assert "make fonts" in response_.content.decode()
+    assert not JournalEntry.objects.filter(action="document.generated").exists()
+    docx = client.get(reverse("documents:incident_document", args=[incident.pk, "final_report"]))
+    assert docx.status_code == 200

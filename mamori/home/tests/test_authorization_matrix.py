@@ -51,6 +51,10 @@ def sees_incident(person: Any, world: World, pk: int | None = None) -> bool:
     return person is not None and access.incidents_for(person).filter(pk=pk or world.incident_pk).exists()
 
 
+def sees_in_full(person: Any, world: World) -> bool:
+    return person is not None and access.sees_in_full(person, Incident.objects.get(pk=world.incident_pk))
+
+
 def perm(name: str) -> Callable[[Any, World], bool]:
     return lambda p, w: p is not None and sees_incident(p, w) and access.can(p, name)
 
@@ -138,6 +142,14 @@ URL_RULES: dict[str, tuple[str, Callable[[Any, World], bool]]] = {
     "incidents:report_draft": ("POST", perm("respond")),
     "incidents:report_sent": ("POST", perm("respond")),
     "incidents:report_waive": ("POST", perm("approve_publication")),
+    # Documents: for those who see the incident in full; templates for the organisation's administrators.
+    "documents:incident_document": ("GET", lambda p, w: sees_in_full(p, w)),
+    "documents:final_report_pdf": ("GET", lambda p, w: sees_in_full(p, w)),
+    "documents:outside_texts": ("GET", lambda p, w: sees_in_full(p, w)),
+    "documents:templates": ("GET", lambda p, w: p is not None and p.is_staff),
+    "documents:template_file": ("GET", lambda p, w: p is not None and p.is_staff),
+    "documents:template_upload": ("POST", lambda p, w: p is not None and p.is_staff),
+    "documents:template_revert": ("POST", lambda p, w: p is not None and p.is_staff),
     "logout": ("POST", anyone),  # last: it ends the session the requests above use
 }
 # Not in URL_RULES: Django's own admin (staff only, journaled through people/admin.py), and the API,
@@ -304,6 +316,13 @@ def world(komae, outsider, settings, tmp_path) -> World:
         "incidents:report_draft": f"/incidents/{pk}/outside/{ext.pk}/draft/",
         "incidents:report_sent": f"/incidents/{pk}/outside/{ext.pk}/sent/",
         "incidents:report_waive": f"/incidents/{pk}/outside/{ext.pk}/waive/",
+        "documents:incident_document": f"/documents/incidents/{pk}/final_report.docx",
+        "documents:final_report_pdf": f"/documents/incidents/{pk}/final-report.pdf",
+        "documents:outside_texts": f"/documents/incidents/{pk}/outside-texts/",
+        "documents:templates": "/documents/templates/",
+        "documents:template_file": "/documents/templates/final_report/default.docx",
+        "documents:template_upload": "/documents/templates/final_report/upload/",
+        "documents:template_revert": "/documents/templates/final_report/revert/",
     }
     return World(people, urls, incident.pk, mail.incident.pk)
 
