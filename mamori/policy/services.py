@@ -2,7 +2,7 @@
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -132,14 +132,19 @@ def active_policy(org: Organization) -> PolicyDocument:
     return document_of(active_version(org))
 
 
+_NOT_CACHED = object()
+
+
 def policy_of_person(person: Any) -> PolicyDocument | None:
     """The policy in force for a person's organisation, or None (no organisation, nothing loaded).
 
     Remembered on the person object, which lives for one request: the login checks, the
     permissions and the page itself then cost one query between them.
     """
-    if "_mamori_policy" in getattr(person, "__dict__", {}):
-        return person._mamori_policy
+    # getattr, not person.__dict__: request.user is a SimpleLazyObject whose own __dict__ never holds it.
+    cached = getattr(person, "_mamori_policy", _NOT_CACHED)
+    if cached is not _NOT_CACHED:
+        return cast("PolicyDocument | None", cached)
     organization = getattr(person, "organization", None) if getattr(person, "organization_id", None) else None
     policy: PolicyDocument | None
     try:

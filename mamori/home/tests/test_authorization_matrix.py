@@ -150,6 +150,10 @@ URL_RULES: dict[str, tuple[str, Callable[[Any, World], bool]]] = {
     "documents:template_file": ("GET", lambda p, w: p is not None and p.is_staff),
     "documents:template_upload": ("POST", lambda p, w: p is not None and p.is_staff),
     "documents:template_revert": ("POST", lambda p, w: p is not None and p.is_staff),
+    # Statistics count restricted incidents too: for holders of view_all only.
+    "statistics:index": ("GET", lambda p, w: p is not None and access.can(p, "view_all")),
+    "statistics:export": ("GET", lambda p, w: p is not None and access.can(p, "view_all")),
+    "statistics:committee": ("GET", lambda p, w: p is not None and access.can(p, "view_all")),
     "logout": ("POST", anyone),  # last: it ends the session the requests above use
 }
 # Not in URL_RULES: Django's own admin (staff only, journaled through people/admin.py), and the API,
@@ -319,6 +323,9 @@ def world(komae, outsider, settings, tmp_path) -> World:
         "documents:incident_document": f"/documents/incidents/{pk}/final_report.docx",
         "documents:final_report_pdf": f"/documents/incidents/{pk}/final-report.pdf",
         "documents:outside_texts": f"/documents/incidents/{pk}/outside-texts/",
+        "statistics:index": "/statistics/",
+        "statistics:export": "/statistics/2026.xlsx",
+        "statistics:committee": "/statistics/2026/committee.docx",
         "documents:templates": "/documents/templates/",
         "documents:template_file": "/documents/templates/final_report/default.docx",
         "documents:template_upload": "/documents/templates/final_report/upload/",
