@@ -55,7 +55,7 @@ run: setup-run
 	@echo "Mamori: http://$(HOST):$(PORT)/  (public form: http://$(HOST):$(PORT)/report/)  Ctrl-C stops web and worker."
 	@$(PY) manage.py run_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(VENV)/bin/gunicorn config.wsgi -b $(HOST):$(PORT) -w 2 --access-logfile - --error-logfile -
+	$(VENV)/bin/gunicorn config.wsgi -b $(HOST):$(PORT) -w 2 --timeout 120 --access-logfile - --error-logfile -
 
 setup-test: $(VENV)/.test-deps
 	$(call apt_install,gettext chromium fonts-ipaexfont-gothic poppler-utils slapd ldap-utils)

@@ -59,7 +59,7 @@ def _common_items(incident: Incident, style: str) -> list[dict[str, str]]:
         {"label": _("Contact"), "value": f"{policy.poc.name} {policy.poc.unit or ''} {contacts}".strip()},
         {"label": _("Became aware at"), "value": wareki.format_datetime(aware_moment(incident), style)},
         {
-            "label": _("What happened"),
+            "label": _("Summary of the damage"),
             "value": incident.summary or (first.description if first else incident.title),
         },
         {"label": _("Affected systems"), "value": incident.affected_systems},

@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import files_views, outside_views, views
+from . import files_views, outside_views, register_views, views
 
 app_name = "incidents"
 urlpatterns = [
     path("", views.incident_list, name="list"),
     path("queue/", views.triage_queue, name="queue"),
+    path("register.xlsx", register_views.register_export, name="register_export"),
+    path("register/import/", register_views.register_import, name="register_import"),
+    path("register/import/columns/", register_views.register_import_columns, name="register_import_columns"),
+    path("register/import/check/", register_views.register_import_check, name="register_import_check"),
+    path("register/import/cancel/", register_views.register_import_cancel, name="register_import_cancel"),
     path("<int:pk>/", views.incident_detail, name="detail"),
     path("<int:pk>/triage/", views.triage, name="triage"),
     path("<int:pk>/level/", views.change_level, name="level"),

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_handler_fills_the_ransomware_form_and_takes_the_documents(komae, live_server, chromium):
-    incident = scenario.report(komae, description="共有フォルダのファイルが暗号化され、拡張子が .akira になった")
+    incident = scenario.report(
+        komae, description="共有フォルダのファイルが暗号化され、拡張子が .akira になった"
+    )
     scenario.triage(komae, incident, level=3)
     page = new_page(chromium)
     login(page, live_server, komae.handler)

@@ -47,10 +47,14 @@ def test_an_organisation_replaces_the_final_report_template_and_goes_back(komae,
     default = client.get(reverse("documents:template_file", args=["final_report", "default"]))
     assert default.status_code == 200 and default.content == default_template("final_report")
 
-    response = upload(client, "final_report", own_template("件名：{{ incident.title }}／原因：{{ incident.root_cause }}"))
+    response = upload(
+        client, "final_report", own_template("件名：{{ incident.title }}／原因：{{ incident.root_cause }}")
+    )
     assert response.status_code == 302
     template = DocumentTemplate.objects.get(organization=komae.organization, kind="final_report", active=True)
-    assert JournalEntry.objects.filter(action="document_template.replaced", object_id=str(template.pk)).exists()
+    assert JournalEntry.objects.filter(
+        action="document_template.replaced", object_id=str(template.pk)
+    ).exists()
 
     text = document_text(
         client.get(reverse("documents:incident_document", args=[incident.pk, "final_report"])).content
@@ -113,7 +117,9 @@ def test_only_the_organisations_administrators_manage_templates(komae, client, o
 
 
 def test_outside_texts_page_gives_the_ppc_items_and_takes_the_nco_facts(komae, client):
-    incident = scenario.report(komae, description="ファイルサーバのファイルが暗号化され拡張子が .lockbit になった")
+    incident = scenario.report(
+        komae, description="ファイルサーバのファイルが暗号化され拡張子が .lockbit になった"
+    )
     scenario.triage(komae, incident, level=2)
     sign_in(client, komae.handler)
     url = reverse("documents:outside_texts", args=[incident.pk])

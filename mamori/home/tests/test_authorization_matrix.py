@@ -150,6 +150,21 @@ URL_RULES: dict[str, tuple[str, Callable[[Any, World], bool]]] = {
     "documents:template_file": ("GET", lambda p, w: p is not None and p.is_staff),
     "documents:template_upload": ("POST", lambda p, w: p is not None and p.is_staff),
     "documents:template_revert": ("POST", lambda p, w: p is not None and p.is_staff),
+    # The register: anyone exports what they can see (journaled); only import_register imports.
+    "incidents:register_export": ("GET", logged_in),
+    "incidents:register_import": ("POST", lambda p, w: p is not None and access.can(p, "import_register")),
+    "incidents:register_import_columns": (
+        "GET",
+        lambda p, w: p is not None and access.can(p, "import_register"),
+    ),
+    "incidents:register_import_check": (
+        "POST",
+        lambda p, w: p is not None and access.can(p, "import_register"),
+    ),
+    "incidents:register_import_cancel": (
+        "POST",
+        lambda p, w: p is not None and access.can(p, "import_register"),
+    ),
     # Statistics count restricted incidents too: for holders of view_all only.
     "statistics:index": ("GET", lambda p, w: p is not None and access.can(p, "view_all")),
     "statistics:export": ("GET", lambda p, w: p is not None and access.can(p, "view_all")),
@@ -323,6 +338,11 @@ def world(komae, outsider, settings, tmp_path) -> World:
         "documents:incident_document": f"/documents/incidents/{pk}/final_report.docx",
         "documents:final_report_pdf": f"/documents/incidents/{pk}/final-report.pdf",
         "documents:outside_texts": f"/documents/incidents/{pk}/outside-texts/",
+        "incidents:register_export": "/incidents/register.xlsx",
+        "incidents:register_import": "/incidents/register/import/",
+        "incidents:register_import_columns": "/incidents/register/import/columns/",
+        "incidents:register_import_check": "/incidents/register/import/check/",
+        "incidents:register_import_cancel": "/incidents/register/import/cancel/",
         "statistics:index": "/statistics/",
         "statistics:export": "/statistics/2026.xlsx",
         "statistics:committee": "/statistics/2026/committee.docx",
