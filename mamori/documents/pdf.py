@@ -151,7 +151,9 @@ def final_report_pdf(context: dict[str, Any]) -> bytes:
     heading("6 段階ごとの対応")
     for phase in context["phases"]:
         text(f"【{phase['name']}】")
-        text("\n".join(f"・{a['at']} {a['description']}（{a['by']}）" for a in phase["actions"]))
+        # One paragraph per action: reportlab splits a long paragraph across pages in quadratic time.
+        for a in phase["actions"]:
+            text(f"・{a['at']} {a['description']}（{a['by']}）")
     heading("7 証拠の一覧")
     story.append(
         _table(
