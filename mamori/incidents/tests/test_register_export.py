@@ -40,8 +40,9 @@ def download(client: Client, query: str = "") -> tuple[list[str], list[dict[str,
     response = client.get(f"{URL}?{query}" if query else URL)
     assert response.status_code == 200, response.status_code
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    # Reading the stream to its end closes the response through the test client. Closing it again
+    # would send request_finished a second time, which closes the test's PostgreSQL connection.
     data = b"".join(response.streaming_content)
-    response.close()
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     headers = [str(h) for h in rows[0]]
@@ -93,7 +94,7 @@ def test_file_name_is_japanese_and_the_fiscal_year_filtered(komae):
     sign_in(client, komae.csirt_manager)
     response = client.get(URL, {"fiscal_year": incident.fiscal_year})
     disposition = response["Content-Disposition"]
-    response.close()
+    b"".join(response.streaming_content)  # read to the end: the test client then closes the file
     expected = "_".join(
         [
             ja("Incident register"),

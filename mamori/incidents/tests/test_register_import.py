@@ -166,7 +166,6 @@ def test_round_trip_import_then_export_gives_the_same_cells(komae, manager):
 
     response = manager.get("/incidents/register.xlsx", {"fiscal_year": 2023})
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
-    response.close()
     exported = [list(r) for r in sheet.iter_rows(values_only=True)]
     keys = [c.key for c in COLUMNS]
     assert [[row[keys.index(c.key)] for c in importable] for row in exported] == [headers, *rows]
