@@ -13,6 +13,16 @@ _ACTION = {
 }
 
 
+SAMPLE_ORGANIZATION = {
+    "name": "見本市",
+    "poc": "見本市CSIRT POC",
+    "poc_unit": "総務部 情報システム係",
+    "poc_contacts": "電話番号 03-0000-0000",
+    "regulation": "見本市情報セキュリティインシデント対応要綱",
+}
+SAMPLE_SENDER = {"name": "CSIRT 責任者", "roles": "CSIRT責任者"}
+
+
 def sample_incident_context() -> dict[str, Any]:
     report = {
         "reference": "R8-0012",
@@ -27,14 +37,8 @@ def sample_incident_context() -> dict[str, Any]:
     }
     custody = {"at": "令和8年5月7日 10:00", "event": "保管", "holder": "情報システム係 金庫", "note": ""}
     return {
-        "organization": {
-            "name": "見本市",
-            "poc": "見本市CSIRT POC",
-            "poc_unit": "総務部 情報システム係",
-            "poc_contacts": "電話番号 03-0000-0000",
-            "regulation": "見本市情報セキュリティインシデント対応要綱",
-        },
-        "sender": {"name": "CSIRT 責任者", "roles": "CSIRT責任者"},
+        "organization": SAMPLE_ORGANIZATION,
+        "sender": SAMPLE_SENDER,
         "ciso": "最高情報セキュリティ責任者",
         "publication_decider": "CSIRT責任者",
         "today": "令和8年6月1日",

@@ -15,6 +15,7 @@ from mamori import wareki
 from mamori.documents.context import organization_context, sender_context
 from mamori.documents.default_templates import Builder
 from mamori.documents.render import Kind, register_kind
+from mamori.documents.samples import SAMPLE_ORGANIZATION, SAMPLE_SENDER
 from mamori.policy.schema import PolicyDocument
 
 from .figures import YearFigures
@@ -57,14 +58,8 @@ def committee_context(
 def sample_committee_context() -> dict[str, Any]:
     row = {"label": "サイバー攻撃", "count": "3"}
     return {
-        "organization": {
-            "name": "見本市",
-            "poc": "見本市CSIRT POC",
-            "poc_unit": "総務部 情報システム係",
-            "poc_contacts": "電話番号 03-0000-0000",
-            "regulation": "見本市情報セキュリティインシデント対応要綱",
-        },
-        "sender": {"name": "CSIRT 責任者", "roles": "CSIRT責任者"},
+        "organization": SAMPLE_ORGANIZATION,
+        "sender": SAMPLE_SENDER,
         "today": "令和9年5月10日",
         "year": {
             "label": "令和8年度",
