@@ -9,7 +9,7 @@ from pydantic import Field
 
 from mamori.policy.services import policy_of_person
 
-from . import access, response, services
+from . import access, keyset, response, services
 from .errors import Invalid, NotFound
 from .filters import IncidentFilterForm
 from .models import Incident
@@ -97,9 +97,11 @@ class IncidentDetailOut(IncidentOut):
 
 
 class IncidentPage(Schema):
-    count: int
-    page: int
+    """Newest first. ``next_cursor`` fetches the older incidents that follow; there is no total count
+    (it would walk every incident of the organisation on every call)."""
+
     page_size: int
+    next_cursor: str | None
     results: list[IncidentOut]
 
 
@@ -111,24 +113,20 @@ class Filters(Schema):
     fiscal_year: int | None = None
     q: str | None = None
     drill: str | None = None
-    page: int = Field(1, ge=1)
+    cursor: str | None = Field(None, max_length=100, description="next_cursor of the previous page")
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
 @router.get("/incidents", response=IncidentPage, summary="List incidents (same filters as the list page)")
 def list_incidents(request, filters: Query[Filters]):
-    raw = {k: v for k, v in filters.dict().items() if v is not None and k not in ("page", "page_size")}
+    raw = {k: v for k, v in filters.dict().items() if v is not None and k not in ("cursor", "page_size")}
     form = IncidentFilterForm(raw, policy=policy_of_person(request.auth))
     if not form.is_valid():
         raise Invalid(fields={k: " ".join(str(e) for e in v) for k, v in form.errors.items()})
-    qs = list_queryset(request.auth, form.cleaned_data)
-    start = (filters.page - 1) * filters.page_size
-    return {
-        "count": qs.count(),
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "results": list(qs[start : start + filters.page_size]),
-    }
+    page = keyset.paginate(
+        list_queryset(request.auth, form.cleaned_data), size=filters.page_size, after=filters.cursor
+    )
+    return {"page_size": filters.page_size, "next_cursor": page.next_cursor, "results": page.items}
 
 
 def _detail(incident: Incident) -> Incident:

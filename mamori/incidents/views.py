@@ -20,7 +20,7 @@ from mamori.http import AuthedRequest
 from mamori.journal.services import entries_for
 from mamori.policy.services import policy_of_person
 
-from . import access, need_to_know, outside, response, services
+from . import access, keyset, need_to_know, outside, response, services
 from .choices import LEVEL_COLOURS, STATE_COLOURS, State
 from .errors import Invalid, NotFound, ServiceError
 from .filters import IncidentFilterForm, filter_incidents
@@ -73,9 +73,20 @@ def incident_list(request: AuthedRequest) -> HttpResponse:
         date_style=request.user.date_style,
     )
     data = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(list_queryset(request.user, data), PAGE_SIZE).get_page(request.GET.get("page"))
+    status = 200 if form.is_valid() or not request.GET else 400
+    try:
+        page = keyset.paginate(
+            list_queryset(request.user, data),
+            size=PAGE_SIZE,
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+        )
+    except Invalid as exc:
+        form.add_error(None, exc.fields["cursor"])
+        page, status = keyset.paginate(list_queryset(request.user, data), size=PAGE_SIZE), 400
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "after", "before"):
+        query.pop(key, None)
     return render(
         request,
         "incidents/list.html",
@@ -87,7 +98,7 @@ def incident_list(request: AuthedRequest) -> HttpResponse:
             "level_colours": LEVEL_COLOURS,
             "query": query.urlencode(),
         },
-        status=200 if form.is_valid() or not request.GET else 400,
+        status=status,
     )
 
 

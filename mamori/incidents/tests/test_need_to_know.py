@@ -51,8 +51,8 @@ def what_they_see(person, incident) -> dict[str, object]:
         "dashboard": incident.reference in dashboard or SECRET_WORD in dashboard,
         "detail": detail.status_code,
         "api_list": any(r["reference"] == incident.reference for r in api_list["results"]),
-        "api_count": api_list["count"],
-        "api_search": api_search["count"],
+        "api_count": len(api_list["results"]),
+        "api_search": len(api_search["results"]),
         "api_detail": api.get(f"/api/v1/incidents/{incident.pk}").status_code,
     }
 
