@@ -50,3 +50,31 @@ def test_api_list_does_not_grow_with_incidents(komae):
     assert few == many, (few, many)
     # 7 for the page itself, 2 for the token's call counter (accounts/ratelimit.py: update, read).
     assert many <= 9
+
+
+def test_detail_page_does_not_grow_with_its_timeline(komae):
+    from .scenario import act
+
+    incident = triage(komae, report(komae), level=2)
+    client = Client()
+    sign_in(client, komae.csirt_manager)
+    path = f"/incidents/{incident.pk}/"
+    client.get(path)
+    for i in range(3):
+        act(komae, incident, f"対応 {i}")
+    few = count_queries(lambda: client.get(path))
+    for i in range(20):
+        act(komae, incident, f"対応 {i}")
+    many = count_queries(lambda: client.get(path))
+    assert few == many, (few, many)
+
+
+def test_dashboard_does_not_grow_with_incidents(komae):
+    client = Client()
+    sign_in(client, komae.csirt_manager)
+    client.get("/")
+    make_incidents(komae, 3)
+    few = count_queries(lambda: client.get("/"))
+    make_incidents(komae, 12)
+    many = count_queries(lambda: client.get("/"))
+    assert few == many, (few, many)
