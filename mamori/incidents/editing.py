@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from mamori.policy.schema import PolicyDocument
 from mamori.policy.services import document_of
 
+from . import search
 from .errors import Conflict
 from .models import Incident
 
@@ -29,6 +30,8 @@ def save_incident(incident: Incident, fields: list[str]) -> None:
     incident.version += 1
     incident.updated_at = timezone.now()
     incident.save(update_fields=[*fields, "version", "updated_at"])
+    if search.SEARCHED_FIELDS.intersection(fields):
+        search.reindex(incident)
 
 
 def policy_of(incident: Incident) -> PolicyDocument:

@@ -3,14 +3,14 @@
 from typing import Any
 
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mamori import wareki
-from mamori.intake.models import Report
 from mamori.people.models import User
 from mamori.policy.schema import PolicyDocument
 
+from . import search
 from .choices import State
 from .models import Incident
 
@@ -94,10 +94,6 @@ def filter_incidents(qs: QuerySet[Incident], data: dict) -> QuerySet[Incident]:
     elif data.get("drill") == "no":
         qs = qs.filter(is_drill=False)
     if data.get("q"):
-        text = data["q"]
-        # EXISTS rather than a join: a join needs DISTINCT over every column, which is slow.
-        in_reports = Exists(Report.objects.filter(incident=OuterRef("pk"), description__icontains=text))
-        qs = qs.filter(
-            Q(reference__icontains=text) | Q(title__icontains=text) | Q(summary__icontains=text) | in_reports
-        )
+        # Through the full-text index (search.py): it only narrows what the person may already see.
+        qs = search.matching(qs, data["q"])
     return qs

@@ -438,3 +438,28 @@ class IncidentMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id}: {self.person}"
+
+
+class IncidentSearch(models.Model):
+    """The texts of an incident and of its reports as character bigrams, for the list's text search
+    (``search.py``, docs/adr/0008-japanese-search.md). Derived data, written only by ``search.reindex``.
+
+    On SQLite, triggers copy every change into the FTS5 table ``incidents_search_fts`` (migration 0009).
+    A migration that makes SQLite rebuild this table drops those triggers: run
+    ``manage.py rebuild_search_index`` after it, which puts them back.
+    """
+
+    incident = models.OneToOneField(
+        Incident, verbose_name=_("incident"), primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    organization = models.ForeignKey(
+        "people.Organization", verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="+"
+    )
+    grams = models.TextField(_("character bigrams"))
+
+    class Meta:
+        verbose_name = _("search text")
+        verbose_name_plural = _("search texts")
+
+    def __str__(self) -> str:
+        return str(self.incident_id)

@@ -29,7 +29,7 @@ from mamori.people.models import Organization, User
 from mamori.policy.schema import PolicyDocument
 from mamori.policy.services import active_policy, active_version, document_of
 
-from . import access
+from . import access, search
 from .choices import PublicationDecision, State
 from .editing import MAX_TEXT
 from .errors import Invalid
@@ -454,6 +454,7 @@ def import_incidents(
                     organization=organization, fiscal_year=fy, last_number__lt=last
                 ).update(last_number=last)
             incidents = _create(organization, version, rows)
+            search.reindex_many(incidents)
             for r, incident in zip(rows, incidents, strict=True):
                 record(
                     actor=actor,

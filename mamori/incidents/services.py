@@ -18,7 +18,7 @@ from mamori.paging.services import start_escalation
 from mamori.policy.schema import PolicyDocument
 from mamori.policy.services import active_version, document_of
 
-from . import access, need_to_know
+from . import access, need_to_know, search
 from .choices import ObligationKind, PublicationDecision, State
 from .editing import lock_incident, policy_of, required_text, save_incident
 from .errors import Invalid, NotAllowed, WrongState
@@ -264,6 +264,7 @@ def merge(incident: Incident, *, actor: Any, expected_version: int | None, into:
         incident.closed_at = timezone.now()
         save_incident(incident, ["state", "merged_into", "closed_at"])
         save_incident(target, [])
+        search.reindex_many([incident, target])
         record(
             actor=actor,
             action="incident.merged",

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mamori.files import clean_filename, hash_upload
-from mamori.incidents import access
+from mamori.incidents import access, search
 from mamori.incidents.choices import State
 from mamori.incidents.errors import Invalid, NotAllowed, RateLimited
 from mamori.incidents.models import Incident
@@ -259,6 +259,7 @@ def submit_report(
                 source_key=key,
                 message_id=data.message_id[:300],
             )
+            search.reindex(incident)
             files = []
             for upload, (sha256, size) in zip(uploads, hashed, strict=True):
                 att = Attachment(
