@@ -286,19 +286,19 @@ def test_many_matches_walk_the_list_few_are_picked_by_id(komae, plan):
     assert found(komae.csirt_manager, "紛失") == {i.reference for i in incidents}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
-def test_postgresql_statistics_say_when_a_word_is_common(komae, plan):
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's sample")
+def test_postgresql_counts_a_sample_when_there_are_many_documents(komae, plan, monkeypatch):
     for i in range(30):
         report(komae, description=f"USBメモリを紛失した（{i}）" if i % 3 else f"庁舎の鍵を紛失した（{i}）")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE incidents_incidentsearch")
-    common = search._estimated_matches(search.terms("紛失"))
-    usb = search._estimated_matches(search.terms("USB"))
-    rare = search._estimated_matches(search.terms("ランサム"))
-    assert common is not None and usb is not None and rare is not None
-    assert common == pytest.approx(30, rel=0.2)
-    assert usb == pytest.approx(20, rel=0.2)  # its rarest token, not the product of its tokens' shares
-    assert rare < usb
+    assert search._sampled_share(search.terms("紛失")) is None  # few documents: ask the index
+    monkeypatch.setattr(search, "SMALL", 10)
+    monkeypatch.setattr(search, "SAMPLE", 1000)  # more than there are: all of them
+    assert search._sampled_share(search.terms("紛失")) == (1, 30)
+    assert search._sampled_share(search.terms("USB 紛失")) == (pytest.approx(2 / 3), 30)
+    assert search._sampled_share(search.terms("鍵")) == (pytest.approx(1 / 3), 30)
+    assert search._sampled_share(search.terms("ランサム")) == (0, 30)
     assert len(found(komae.csirt_manager, "USB 紛失")) == 20
 
 
