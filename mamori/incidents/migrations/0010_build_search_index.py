@@ -1,9 +1,10 @@
-"""Build the search documents of the incidents recorded before the index existed.
+"""Write the search documents of the incidents recorded before the index existed, then refresh the
+planner statistics (docs/adr/0008-japanese-search.md).
 
-Uses the tokeniser of mamori.incidents.search as it is when the migration runs: the index must match
-the queries of the code installed. A later change of the tokeniser comes with its own migration that
-rebuilds the index (or a note to run ``manage.py rebuild_search_index``). About a minute per 100,000
-incidents; an installation may also skip nothing here and rebuild again later with the command.
+Uses the tokenizer of mamori.incidents.search as it is when the migration runs: the documents must match
+the queries of the code installed. A later change of the tokenizer comes with its own migration (or note)
+to rebuild them. Takes about 15 to 30 seconds per 100,000 incidents; ``manage.py rebuild_search_index``
+does the same work again at any time.
 """
 
 from django.db import migrations
