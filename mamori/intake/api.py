@@ -28,6 +28,15 @@ class ReportIn(Schema):
     channel: str = Field(
         "api", description="api, phone, mail, in_person or detection (the last four with on_behalf)"
     )
+    message_id: str = Field(
+        "",
+        max_length=300,
+        description=(
+            "The sender's own identifier of this report (an alert ID, a mail's Message-ID). A report sent "
+            "again with the same identifier is not filed twice: the answer names the first one "
+            "(duplicate: true), so a call that timed out may simply be sent again."
+        ),
+    )
 
 
 class ReportOut(Schema):
@@ -37,7 +46,13 @@ class ReportOut(Schema):
     duplicate: bool = False
 
 
-@router.post("/reports", response={201: ReportOut}, summary="Report a suspected incident")
+@router.post(
+    "/reports",
+    response={201: ReportOut, 200: ReportOut},
+    summary="Report a suspected incident",
+    description="201: filed. 200: a report with the same message_id was filed before by the same person; "
+    "the answer names it and nothing new is filed.",
+)
 def create_report(request, payload: ReportIn):
     user = request.auth
     if not user.organization_id:
@@ -47,7 +62,11 @@ def create_report(request, payload: ReportIn):
     )
     if payload.channel not in allowed:
         raise Invalid(fields={"channel": _("This channel cannot be used here.")})
-    data = ReportInput(**payload.dict(exclude={"on_behalf", "channel"}))
+    data = ReportInput(**payload.dict(exclude={"on_behalf", "channel", "message_id"}))
+    if payload.message_id:
+        # Kept per sender: one person's identifiers never meet another's, nor a mail's Message-ID,
+        # and nobody learns of someone else's report by guessing its identifier.
+        data.message_id = f"api:{user.pk}:{payload.message_id}"
     try:
         received = submit_report(
             user.organization, data, channel=payload.channel, actor=user, on_behalf=payload.on_behalf
@@ -55,7 +74,7 @@ def create_report(request, payload: ReportIn):
     except NoActivePolicy:
         raise NotAllowed(_("The organisation has no policy loaded.")) from None
     return Status(
-        201,
+        200 if received.duplicate else 201,
         {
             "reference": received.report.reference,
             "incident_id": received.incident.pk,

@@ -116,6 +116,30 @@ def test_bad_input_is_4xx_json_naming_the_field(komae, api, body, field):
     assert not Incident.objects.exists()
 
 
+def test_a_report_sent_again_with_its_message_id_is_not_filed_twice(komae, api):
+    """A mail gateway or SIEM whose call timed out sends it again: same identifier, same report."""
+    staff = api(komae.staff)
+    body = {**REPORT, "message_id": "siem-alert-20261206-0042"}
+    first = staff.post("/api/v1/reports", body, content_type="application/json")
+    again = staff.post("/api/v1/reports", body, content_type="application/json")
+    assert first.status_code == 201 and first.json()["duplicate"] is False
+    assert again.status_code == 200, again.content
+    assert again.json()["duplicate"] is True
+    assert again.json()["reference"] == first.json()["reference"]
+    assert Incident.objects.count() == 1
+    # The next report gets the next number: the refused duplicate used none up.
+    other = staff.post("/api/v1/reports", REPORT, content_type="application/json").json()
+    assert other["reference"].endswith("-0002")
+
+
+def test_message_ids_of_different_people_never_meet(komae, api):
+    """Another person's identical identifier files a report of its own and learns nothing of the first."""
+    body = {**REPORT, "message_id": "alert-1"}
+    first = api(komae.staff).post("/api/v1/reports", body, content_type="application/json").json()
+    second = api(komae.poc).post("/api/v1/reports", body, content_type="application/json")
+    assert second.status_code == 201 and second.json()["reference"] != first["reference"]
+
+
 def test_malformed_json_is_4xx(komae, api):
     response = api(komae.staff).post("/api/v1/reports", "{not json", content_type="application/json")
     assert 400 <= response.status_code < 500
