@@ -1,18 +1,17 @@
 """The incident list filters: one definition, used by the list page and by GET /api/v1/incidents."""
 
-from typing import Any
-
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori import wareki
-from mamori.people.models import User
+from mamori.people.fields import PersonField, role_holders
 from mamori.policy.schema import PolicyDocument
 
 from . import search
 from .choices import State
-from .models import Incident
+from .models import Incident, ReferenceCounter
 
 
 class IncidentFilterForm(forms.Form):
@@ -40,14 +39,18 @@ class IncidentFilterForm(forms.Form):
         self,
         *args,
         policy: PolicyDocument | None = None,
-        visible: Any = None,
+        organization_id: int | None = None,
         date_style: str = "wareki",
         **kwargs,
     ):
-        """With a policy, categories and levels are offered by their labels; with the incidents the person
-        may see (``visible``), handlers and fiscal years are offered from those only (the list page), so
-        the choices reveal nothing of restricted incidents. The API passes only the
-        policy, so any fiscal year may be asked for."""
+        """With a policy, categories and levels are offered by their labels. With the organisation (the
+        list page), the handler is typed (user ID, staff number or name; the people who hold a role are
+        suggested) and the fiscal years are offered from the organisation's first to the current one.
+
+        Neither is read from the incidents: at a prefecture's size that costs a scan of hundreds of
+        thousands of rows on every page (docs/performance.md), and choices drawn from the incidents
+        would also tell someone of the restricted ones they may not see. The API passes only the
+        policy, so any fiscal year and a handler's id may be asked for."""
         super().__init__(*args, **kwargs)
         everything = [("", _("All"))]
         if policy is not None:
@@ -57,23 +60,30 @@ class IncidentFilterForm(forms.Form):
                 choices=everything + [(c.key, c.label) for c in policy.categories],
             )
             self.fields["level"].choices = everything + [(str(lv.value), lv.label) for lv in policy.levels]  # type: ignore[attr-defined]
-        if visible is not None:
-            handlers = User.objects.filter(pk__in=visible.filter(handler__isnull=False).values("handler"))
-            self.fields["handler"] = forms.TypedChoiceField(
-                label=_("Handler"),
-                required=False,
-                coerce=int,
-                empty_value=None,
-                choices=everything + [(str(u.pk), str(u)) for u in handlers.order_by("username")],
-            )
-            years = visible.order_by("-fiscal_year").values_list("fiscal_year", flat=True).distinct()
+        if organization_id is not None:
+            handler = PersonField(label=_("Handler"), required=False, organization_id=organization_id)
+            handler.set_suggestions(role_holders(organization_id))
+            self.fields["handler"] = handler
             self.fields["fiscal_year"] = forms.TypedChoiceField(
                 label=_("Fiscal year"),
                 required=False,
                 coerce=int,
                 empty_value=None,
-                choices=everything + [(str(y), wareki.fiscal_year_label(y, date_style)) for y in years],
+                choices=everything
+                + [(str(y), wareki.fiscal_year_label(y, date_style)) for y in fiscal_years(organization_id)],
             )
+
+
+def fiscal_years(organization_id: int) -> list[int]:
+    """Every fiscal year from the organisation's first numbered incident to the current one, newest
+    first. A year is numbered once anything is filed in it (``ReferenceCounter``, also raised by the
+    register import), so one row per year is read, never the incidents."""
+    current = wareki.fiscal_year(timezone.now())
+    first = ReferenceCounter.objects.filter(organization_id=organization_id).aggregate(
+        first=Min("fiscal_year")
+    )["first"]
+    newest, oldest = max(current, first or current), min(current, first or current)
+    return list(range(newest, oldest - 1, -1))
 
 
 def filter_incidents(qs: QuerySet[Incident], data: dict) -> QuerySet[Incident]:
@@ -86,7 +96,8 @@ def filter_incidents(qs: QuerySet[Incident], data: dict) -> QuerySet[Incident]:
     if data.get("category"):
         qs = qs.filter(category=data["category"])
     if data.get("handler"):
-        qs = qs.filter(handler_id=data["handler"])
+        # A person on the list page (typed), a person's id in the API.
+        qs = qs.filter(handler_id=getattr(data["handler"], "pk", data["handler"]))
     if data.get("fiscal_year"):
         qs = qs.filter(fiscal_year=data["fiscal_year"])
     if data.get("drill") == "yes":

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mamori.people.fields import PersonField
 from mamori.people.models import User
 from mamori.policy.schema import PolicyDocument
 
@@ -77,27 +78,26 @@ class FlagsForm(VersionedForm):
     is_drill = forms.BooleanField(label=_("This is a drill"), required=False)
 
 
-class AssignForm(VersionedForm):
-    handler = forms.ModelChoiceField(label=_("Handler"), queryset=User.objects.none(), required=False)
+class PeopleForm(VersionedForm):
+    """A form with person fields of one organisation; ``suggestions`` are offered while typing."""
 
-    def __init__(self, *args, organization_id: int, **kwargs):
+    def __init__(self, *args, organization_id: int, suggestions: list[User] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["handler"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            organization_id=organization_id, is_active=True
-        ).order_by("username")
+        for field in self.fields.values():
+            if isinstance(field, PersonField):
+                field.organization_id = organization_id
+                field.set_suggestions(suggestions or [])
 
 
-class MemberForm(VersionedForm):
+class AssignForm(PeopleForm):
+    handler = PersonField(label=_("Handler"), required=False)
+
+
+class MemberForm(PeopleForm):
     """Add a person by name to the people who need to know of this incident."""
 
-    person = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    person = PersonField(label=_("Person"))
     reason = forms.CharField(label=_("Why they need to know"), max_length=300)
-
-    def __init__(self, *args, organization_id: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            organization_id=organization_id, is_active=True
-        ).order_by("username")
 
 
 class MergeForm(VersionedForm):
@@ -139,20 +139,17 @@ class CustodyForm(forms.Form):
     at = forms.DateTimeField(label=_("When"), required=False, widget=DateTimeInput())
 
 
-class TaskForm(VersionedForm):
+class TaskForm(PeopleForm):
     title = forms.CharField(label=_("Task"), max_length=200)
     details = forms.CharField(
         label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=20000
     )
-    assignee = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none(), required=False)
+    assignee = PersonField(label=_("Person"), required=False)
     assignee_role = forms.ChoiceField(label=_("or role"), required=False)
     due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DateTimeInput())
 
-    def __init__(self, *args, policy: PolicyDocument, organization_id: int, **kwargs):
+    def __init__(self, *args, policy: PolicyDocument, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            organization_id=organization_id, is_active=True
-        ).order_by("username")
         self.fields["assignee_role"].choices = _policy_choices(policy.roles, "key", "title")  # type: ignore[attr-defined]
 
 

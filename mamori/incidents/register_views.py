@@ -74,7 +74,7 @@ def register_export(request: AuthedRequest) -> HttpResponseBase:
     form = IncidentFilterForm(
         request.GET or None,
         policy=policy_of_person(user),
-        visible=visible if request.GET else None,
+        organization_id=user.organization_id if request.GET else None,
         date_style=user.date_style,
     )
     if form.is_bound and not form.is_valid():

@@ -132,13 +132,13 @@ def test_adding_people_is_for_those_who_assign_and_is_done_from_the_page(preset_
     secret.refresh_from_db()
     officer = org.chief_security_officer
     empty = client.post(
-        f"/incidents/{secret.pk}/need-to-know/", {"version": secret.version, "person": officer.pk}
+        f"/incidents/{secret.pk}/need-to-know/", {"version": secret.version, "person": officer.username}
     )
     assert empty.status_code == 400  # no reason given: nothing saved
     assert not IncidentMember.objects.filter(person=officer).exists()
     done = client.post(
         f"/incidents/{secret.pk}/need-to-know/",
-        {"version": secret.version, "person": officer.pk, "reason": "公表の判断"},
+        {"version": secret.version, "person": officer.username, "reason": "公表の判断"},
     )
     assert done.status_code == 302
     assert IncidentMember.objects.filter(incident=secret, person=officer).exists()
@@ -148,7 +148,7 @@ def test_adding_people_is_for_those_who_assign_and_is_done_from_the_page(preset_
     secret.refresh_from_db()
     refused = handler.post(
         f"/incidents/{secret.pk}/need-to-know/",
-        {"version": secret.version, "person": org.staff.pk, "reason": "x"},
+        {"version": secret.version, "person": org.staff.username, "reason": "x"},
     )
     assert refused.status_code == 403
 
