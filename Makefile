@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export MAMORI_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test setup-run setup-test check lint messages fonts
+.PHONY: run test setup-run setup-test check lint messages fonts bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -73,3 +73,14 @@ check: setup-test
 
 test: lint check
 	MAMORI_TESTING=1 MAMORI_DATA_DIR=$$(mktemp -d) $(VENV)/bin/pytest -n 2 -q $(PYTEST_ARGS)
+
+# Not part of `make test`: a prefecture's scale (1,000,000 incidents) under load, on SQLite and on the
+# PostgreSQL server of BENCH_DATABASE_URL (default: this machine's), and the burst-intake kill test on
+# both; figures into docs/performance.md. The dataset is made once and kept (var/bench/ and the database
+# mamori_bench_<N>); wrk is Debian's. See bench/README.md.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+bench: $(VENV)/.run-deps messages
+	$(call apt_install,wrk)
+	$(PY) bench/load.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
+	$(PY) bench/intake_kill.py $(BENCH_ARGS_KILL)
+	$(PY) bench/intake_kill.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS_KILL)

@@ -13,8 +13,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 
 from .models import RateWindow
 
@@ -27,20 +26,28 @@ def key_for(kind: str, value: str) -> str:
     return f"{kind}:{mac.hexdigest()[:40]}"
 
 
+def _count_use(key: str, window: int) -> int:
+    """Add one use to the window and return its count: one statement, so that an API call or a login
+    attempt costs one short write and no transaction of its own (SQLite 3.35+ and PostgreSQL both
+    have INSERT … ON CONFLICT … RETURNING)."""
+    table = connection.ops.quote_name(RateWindow._meta.db_table)
+    key_col, window_col, count_col = (connection.ops.quote_name(c) for c in ("key", "window", "count"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key_col}, {window_col}, {count_col}) VALUES (%s, %s, 1) "  # noqa: S608 -- names are ours
+            f"ON CONFLICT ({key_col}, {window_col}) DO UPDATE SET {count_col} = {table}.{count_col} + 1 "
+            f"RETURNING {count_col}",
+            [key, window],
+        )
+        return cursor.fetchone()[0]
+
+
 def allow(kind: str, value: str, *, limit: int, window_seconds: int) -> bool:
     """Count one use; False once more than ``limit`` uses fall in the current window."""
     if limit <= 0:
         return True
-    key = key_for(kind, value)
     window = int(time.time()) // window_seconds * window_seconds
-    with transaction.atomic():
-        if not RateWindow.objects.filter(key=key, window=window).update(count=F("count") + 1):
-            try:
-                with transaction.atomic():
-                    RateWindow.objects.create(key=key, window=window, count=1)
-            except IntegrityError:  # another process made the row first
-                RateWindow.objects.filter(key=key, window=window).update(count=F("count") + 1)
-        count = RateWindow.objects.filter(key=key, window=window).values_list("count", flat=True).get()
+    count = _count_use(key_for(kind, value), window)
     if count > limit:
         log.warning("rate limit: %s over %d per %d s", kind, limit, window_seconds)
         return False

@@ -204,6 +204,14 @@ def reindex(incident: Incident) -> None:
     _write(_models(), [incident])
 
 
+def index_new(incident: Incident, reports: Sequence[tuple[str, str, str]]) -> None:
+    """The first document of an incident just opened with these reports' (reference, place,
+    description): what ``reindex`` would write, without reading the reports back (intake)."""
+    IncidentSearch.objects.create(
+        incident_id=incident.pk, organization_id=incident.organization_id, grams=document(incident, reports)
+    )
+
+
 def reindex_many(incidents: Sequence[Incident]) -> None:
     """``reindex`` for many incidents at once (the register import)."""
     models = _models()

@@ -22,6 +22,7 @@ class Entry:
     text: str
     who: Any
     emergency: bool = False
+    at_label: str = ""  # ``at`` as the reader prefers dates (the view fills it in)
 
 
 # Lifecycle steps taken from the journal (the authoritative record), with the phase they belong to.

@@ -259,7 +259,7 @@ def submit_report(
                 source_key=key,
                 message_id=data.message_id[:300],
             )
-            search.reindex(incident)
+            search.index_new(incident, [(report.reference, report.location, report.description)])
             files = []
             for upload, (sha256, size) in zip(uploads, hashed, strict=True):
                 att = Attachment(
@@ -305,6 +305,7 @@ def submit_report(
                     text=rule.text,
                     basis=rule.basis or "",
                     ack_minutes=rule.within_minutes,
+                    fresh=True,
                 )
     except IntegrityError:
         # The same message (Message-ID) was already taken in: report it, don't file it twice.

@@ -34,8 +34,9 @@ from .transports import channels_in_use
 SYSTEM = "Mamori (escalation)"
 
 
-def chain_for(policy: PolicyDocument, organization_id: int, role_key: str) -> list[int]:
-    """People to page for ``role_key``, in order: its holder and deputies, then its deputy roles'."""
+def chain_with_names(policy: PolicyDocument, organization_id: int, role_key: str) -> dict[int, str]:
+    """People to page for ``role_key``, in order — its holder and deputies, then its deputy roles' —
+    as person id → user name (the journal names them)."""
     role_keys = [role_key]
     spec = policy.role(role_key)
     if spec is not None:
@@ -45,13 +46,17 @@ def chain_for(policy: PolicyDocument, organization_id: int, role_key: str) -> li
         role__key__in=role_keys,
         role__active=True,
         person__is_active=True,
-    ).values_list("role__key", "order", "person_id")
+    ).values_list("role__key", "order", "person_id", "person__username")
     ranked = sorted(assignments, key=lambda a: (role_keys.index(a[0]), a[1]))
-    chain: list[int] = []
-    for _role, _order, person_id in ranked:
-        if person_id not in chain:
-            chain.append(person_id)
+    chain: dict[int, str] = {}
+    for _role, _order, person_id, username in ranked:
+        chain.setdefault(person_id, username)
     return chain
+
+
+def chain_for(policy: PolicyDocument, organization_id: int, role_key: str) -> list[int]:
+    """People to page for ``role_key``, in order (``chain_with_names`` without the names)."""
+    return list(chain_with_names(policy, organization_id, role_key))
 
 
 def is_absent(person_id: int, at: datetime) -> bool:
@@ -68,10 +73,12 @@ def start_escalation(
     basis: str,
     ack_minutes: int | None,
     obligation: Obligation | None = None,
+    fresh: bool = False,
 ) -> Escalation | None:
     """Begin paging ``role_key`` about ``incident``. Runs inside the caller's transaction, so the
-    duty and its pages are saved together or not at all. Once per incident and rule key."""
-    if Escalation.objects.filter(incident=incident, key=key).exists():
+    duty and its pages are saved together or not at all. Once per incident and rule key
+    (``fresh``: the incident was opened in this transaction, so it has no escalation to look for)."""
+    if not fresh and Escalation.objects.filter(incident=incident, key=key).exists():
         return None
     if incident.restricted:
         # A restricted incident: whoever the policy says must be told needs to know of it.
@@ -83,6 +90,7 @@ def start_escalation(
         )
     policy = document_of(incident.policy)
     now = timezone.now()
+    names = chain_with_names(policy, incident.organization_id, role_key)
     escalation = Escalation.objects.create(
         incident=incident,
         obligation=obligation,
@@ -91,7 +99,7 @@ def start_escalation(
         text=text,
         basis=basis,
         ack_minutes=ack_minutes or policy.escalation.default_ack_minutes,
-        chain=chain_for(policy, incident.organization_id, role_key),
+        chain=list(names),
         created_at=now,
     )
     record(
@@ -105,10 +113,10 @@ def start_escalation(
             "text": text,
             "basis": basis,
             "ack_minutes": escalation.ack_minutes,
-            "chain": _usernames(escalation.chain),
+            "chain": list(names.values()),
         },
     )
-    _page_next(escalation, now=now)
+    _page_next(escalation, now=now, names=names)
     return escalation
 
 
@@ -117,10 +125,15 @@ def _usernames(ids: list[int]) -> list[str]:
     return [names.get(i, str(i)) for i in ids]
 
 
-def _page_next(escalation: Escalation, *, now: datetime) -> None:
-    """Page the next present person of the chain from ``escalation.step``; exhaust when none is left."""
+def _page_next(escalation: Escalation, *, now: datetime, names: dict[int, str] | None = None) -> None:
+    """Page the next present person of the chain from ``escalation.step``; exhaust when none is left.
+    ``names``: user names of the chain's people, when the caller has them (the journal names them)."""
     chain = escalation.chain
     holder_id = chain[0] if chain else None
+
+    def username(page: Page) -> str:
+        return (names or {}).get(page.recipient_id) or page.recipient.username
+
     while escalation.step < len(chain):
         person_id = chain[escalation.step]
         acting_for = holder_id if escalation.step > 0 else None
@@ -131,7 +144,7 @@ def _page_next(escalation: Escalation, *, now: datetime) -> None:
                 action="page.skipped_absent",
                 obj=page,
                 organization=escalation.incident.organization,
-                data={"incident": escalation.incident.reference, "recipient": page.recipient.username},
+                data={"incident": escalation.incident.reference, "recipient": username(page)},
             )
             escalation.step += 1
             continue
@@ -145,7 +158,7 @@ def _page_next(escalation: Escalation, *, now: datetime) -> None:
             organization=escalation.incident.organization,
             data={
                 "incident": escalation.incident.reference,
-                "recipient": page.recipient.username,
+                "recipient": username(page),
                 "step": page.step,
                 "acting_for": page.acting_for.username if page.acting_for else None,
                 "deadline": page.deadline.isoformat(),

@@ -139,6 +139,16 @@ def test_the_reference_is_found(komae):
     assert found(manager, second.reference.split("-")[1]) == {second.reference}  # R8-0002 by 0002
 
 
+def test_the_intake_writes_the_document_reindex_would_write(komae):
+    """Intake writes a new incident's document from the report in hand (search.index_new) instead of
+    reading it back; it must be the very document ``reindex`` makes from the database."""
+    incident = report(komae, description="ＵＳＢメモリを紛失した（R8 端末12345）", affected_systems="税務システム")
+    written = IncidentSearch.objects.get(incident=incident).grams
+    search.reindex(Incident.objects.get(pk=incident.pk))
+    assert IncidentSearch.objects.get(incident=incident).grams == written
+    assert " us sb bメ メモ " in written and " 税務 務シ " in written
+
+
 def test_a_report_joined_later_is_searched_with_its_incident(komae):
     first = report(komae, description="不審なメールを受信した")
     duplicate = report(komae, description="同じメールの添付を開いてマルウェアに感染した")
