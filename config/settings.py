@@ -129,13 +129,20 @@ TEMPLATES = [
 
 _database_url = env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'mamori.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+# SQLite in WAL with synchronous=NORMAL keeps every committed change when a process is killed (the
+# kill test in bench/intake_kill.py) but may lose the last commits of a power cut; FULL keeps those
+# too, at an fsync per commit (about 2 ms here, docs/adr/0009). PostgreSQL is for sites that need both.
+SQLITE_SYNCHRONOUS = (env("MAMORI_SQLITE_SYNCHRONOUS") or "NORMAL").upper()
+if SQLITE_SYNCHRONOUS not in ("NORMAL", "FULL"):
+    raise ImproperlyConfigured(f"MAMORI_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {SQLITE_SYNCHRONOUS!r}")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while one writer writes; IMMEDIATE takes the write lock when a
     # transaction starts, so two writers queue instead of failing on a lock upgrade.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS}; "
+        "PRAGMA foreign_keys=ON;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"].setdefault("TEST", {})

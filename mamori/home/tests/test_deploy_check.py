@@ -36,3 +36,24 @@ def test_bad_settings_stop_the_process_with_the_variable_name(tmp_path):
         [sys.executable, str(ROOT / "manage.py"), "check"], env=env, cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode != 0 and "MAMORI_SESSION_SECONDS" in result.stderr
+
+
+def test_sqlite_durability_is_a_setting_with_two_values(tmp_path):
+    """MAMORI_SQLITE_SYNCHRONOUS=FULL reaches SQLite (power-cut safe); anything else stops the start."""
+    code = "from django.db import connection; c = connection.cursor(); print(c.execute('PRAGMA synchronous').fetchone()[0])"
+    for value, expected in (("FULL", "2"), ("", "1")):
+        env = {**os.environ, "MAMORI_DATA_DIR": str(tmp_path), "MAMORI_SQLITE_SYNCHRONOUS": value}
+        env.pop("DATABASE_URL", None)
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert result.stdout.strip().splitlines()[-1] == expected, result.stderr
+    env = {**os.environ, "MAMORI_DATA_DIR": str(tmp_path), "MAMORI_SQLITE_SYNCHRONOUS": "OFF"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "check"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "MAMORI_SQLITE_SYNCHRONOUS" in result.stderr
