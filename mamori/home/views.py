@@ -59,38 +59,42 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
             "open_incidents": open_incidents,
             "tasks": tasks,
             "my_reports": my_reports,
-            **watch_list(user, incidents),
+            **watch_list(user),
         },
     )
 
 
-def watch_list(user: Any, incidents: Any) -> dict[str, Any]:
+def watch_list(user: Any) -> dict[str, Any]:
     """What must not be forgotten: pages nobody has acknowledged and outside reports due soon or
-    overdue — the person's own, and (for those who see every incident) everyone's."""
+    overdue — the person's own, and (for those who see every incident) everyone's.
+
+    The incidents are reached by a join (``access.visible``): few reports and escalations are open,
+    while the incidents they belong to may number a million."""
     now = timezone.now()
+    visible = access.visible(user, via="incident__")
+    if visible is None:
+        return {"my_pages": [], "my_reports_due": [], "now": now}
     my_pages = (
         Page.objects.filter(recipient=user, state=PageState.OPEN)
         .select_related("escalation__incident")
         .order_by("deadline")[:20]
     )
     mine = access.roles_of(user)
-    reports = (
+    reports = list(
         ExternalReport.objects.filter(
-            incident__in=incidents, status__in=["due", "drafted"], due_at__lte=now + timedelta(days=7)
+            visible, status__in=["due", "drafted"], due_at__lte=now + timedelta(days=7)
         )
         .select_related("incident")
-        .order_by("due_at")
+        .order_by("due_at")[:50]
     )
     context: dict[str, Any] = {
         "my_pages": my_pages,
-        "my_reports_due": [r for r in reports[:50] if r.decided_by in mine],
+        "my_reports_due": [r for r in reports if r.decided_by in mine],
         "now": now,
     }
     if access.can(user, "view_all"):
         context["all_unacknowledged"] = (
-            Escalation.objects.filter(
-                incident__in=incidents, state__in=[EscalationState.OPEN, EscalationState.EXHAUSTED]
-            )
+            Escalation.objects.filter(visible, state__in=[EscalationState.OPEN, EscalationState.EXHAUSTED])
             .select_related("incident")
             .order_by("next_check_at")[:30]
         )

@@ -67,15 +67,33 @@ def is_csirt(user: Any) -> bool:
     return bool(held & {r.key for r in policy.roles if r.csirt})
 
 
-def _named(user: Any) -> Q:
+def _named(user: Any, via: str = "") -> Q:
     """Incidents this person was named on: as handler, or added by name (need-to-know)."""
-    return Q(handler=user) | Q(Exists(IncidentMember.objects.filter(incident=OuterRef("pk"), person=user)))
+    members = IncidentMember.objects.filter(incident=OuterRef(f"{via}pk"), person=user)
+    return Q(**{f"{via}handler": user}) | Q(Exists(members))
 
 
-def _tasked(user: Any) -> Q:
+def _tasked(user: Any, via: str = "") -> Q:
     """Incidents holding a task for this person, or for a role they hold."""
-    tasks = Task.objects.filter(incident=OuterRef("pk"))
+    tasks = Task.objects.filter(incident=OuterRef(f"{via}pk"))
     return Q(Exists(tasks.filter(Q(assignee=user) | Q(assignee_role__in=roles_of(user)))))
+
+
+def visible(user: Any, via: str = "") -> Q | None:
+    """The condition on an incident for ``user`` to open it (see ``incidents_for``), or None for nobody.
+
+    ``via`` reaches the incident from another model (``"incident__"`` on an outside report): the
+    condition then joins the incident instead of listing every visible incident's id, which at a
+    prefecture's size is hundreds of thousands of ids (docs/performance.md).
+    """
+    if not getattr(user, "is_authenticated", False) or not user.organization_id:
+        return None
+    same_organization = Q(**{f"{via}organization_id": user.organization_id})
+    if can(user, "view_all") and is_csirt(user):
+        return same_organization
+    if can(user, "view_all"):
+        return same_organization & (Q(**{f"{via}restricted": False}) | _named(user, via) | _tasked(user, via))
+    return same_organization & (_named(user, via) | _tasked(user, via))
 
 
 def incidents_for(user: Any) -> QuerySet[Incident]:
@@ -84,14 +102,8 @@ def incidents_for(user: Any) -> QuerySet[Incident]:
     Someone reached only through a task (a system administrator asked to check a server) sees the
     task and what it needs, not the rest of the incident (``sees_in_full``).
     """
-    if not getattr(user, "is_authenticated", False) or not user.organization_id:
-        return Incident.objects.none()
-    qs = Incident.objects.filter(organization_id=user.organization_id)
-    if can(user, "view_all") and is_csirt(user):
-        return qs
-    if can(user, "view_all"):
-        return qs.filter(Q(restricted=False) | _named(user) | _tasked(user))
-    return qs.filter(_named(user) | _tasked(user))
+    condition = visible(user)
+    return Incident.objects.none() if condition is None else Incident.objects.filter(condition)
 
 
 def sees_in_full(user: Any, incident: Incident) -> bool:

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori import wareki
-from mamori.people.fields import PersonField, role_holders
+from mamori.people.fields import PersonField
 from mamori.policy.schema import PolicyDocument
 
 from . import search
@@ -44,8 +44,7 @@ class IncidentFilterForm(forms.Form):
         **kwargs,
     ):
         """With a policy, categories and levels are offered by their labels. With the organisation (the
-        list page), the handler is typed (user ID, staff number or name; the people who hold a role are
-        suggested) and the fiscal years are offered from the organisation's first to the current one.
+        list page), the handler is typed (user ID, staff number or name) and the fiscal years are offered from the organisation's first to the current one.
 
         Neither is read from the incidents: at a prefecture's size that costs a scan of hundreds of
         thousands of rows on every page (docs/performance.md), and choices drawn from the incidents
@@ -61,9 +60,9 @@ class IncidentFilterForm(forms.Form):
             )
             self.fields["level"].choices = everything + [(str(lv.value), lv.label) for lv in policy.levels]  # type: ignore[attr-defined]
         if organization_id is not None:
-            handler = PersonField(label=_("Handler"), required=False, organization_id=organization_id)
-            handler.set_suggestions(role_holders(organization_id))
-            self.fields["handler"] = handler
+            self.fields["handler"] = PersonField(
+                label=_("Handler"), required=False, organization_id=organization_id
+            )
             self.fields["fiscal_year"] = forms.TypedChoiceField(
                 label=_("Fiscal year"),
                 required=False,

@@ -3,8 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mamori.people.fields import PersonField
-from mamori.people.models import User
+from mamori.people.fields import ROLE_HOLDERS, PersonField
 from mamori.policy.schema import PolicyDocument
 
 from .choices import CustodyEvent, Phase, PublicationDecision
@@ -79,14 +78,14 @@ class FlagsForm(VersionedForm):
 
 
 class PeopleForm(VersionedForm):
-    """A form with person fields of one organisation; ``suggestions`` are offered while typing."""
+    """A form with person fields of one organisation; the page's role holders are suggested while typing."""
 
-    def __init__(self, *args, organization_id: int, suggestions: list[User] | None = None, **kwargs):
+    def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field, PersonField):
                 field.organization_id = organization_id
-                field.set_suggestions(suggestions or [])
+                field.suggest_from(ROLE_HOLDERS)
 
 
 class AssignForm(PeopleForm):

@@ -351,6 +351,8 @@ class ExternalReport(models.Model):
                 condition=models.Q(status__in=["due", "drafted"]),
                 name="external_report_due",
             ),
+            # The dashboard's watch list: the reports not yet sent, soonest due first.
+            models.Index(fields=["status", "due_at"], name="external_report_status_due"),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from mamori import wareki
 from mamori.http import AuthedRequest
 from mamori.journal.services import entries_for
-from mamori.people.fields import role_holders
+from mamori.people.fields import role_holder_suggestions
 from mamori.policy.services import policy_of_person
 
 from . import access, keyset, need_to_know, outside, response, services
@@ -143,7 +143,6 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
     v = {"version": incident.version}
     org = incident.organization_id
     perms = access.permissions_of(user)
-    suggested = role_holders(org) if perms & {"assign", "respond"} else []
     forms = {
         "triage": TriageForm(
             initial={
@@ -169,13 +168,12 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
         "assign": AssignForm(
             initial={**v, "handler": incident.handler.username if incident.handler else ""},
             organization_id=org,
-            suggestions=suggested,
         ),
         "merge": MergeForm(initial=v),
-        "member": MemberForm(initial=v, organization_id=org, suggestions=suggested),
+        "member": MemberForm(initial=v, organization_id=org),
         "action": ActionForm(initial=v, policy=policy),
         "evidence": EvidenceForm(initial=v),
-        "task": TaskForm(initial=v, policy=policy, organization_id=org, suggestions=suggested),
+        "task": TaskForm(initial=v, policy=policy, organization_id=org),
         "publication": PublicationForm(initial={**v, "decision": incident.publication_decision}),
         "transition": TransitionForm(
             initial={
@@ -201,14 +199,14 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
     # journal was a third of the page's time (docs/performance.md).
     for e in timeline:
         e.at_label = wareki.format_datetime(e.at, user.date_style)
-    for j in journal:
-        j.created_label = wareki.format_datetime(j.created_at, user.date_style)
     evidence = list(incident.evidence.prefetch_related("custody__recorded_by").select_related("collected_by"))
     return {
         "incident": incident,
         "policy": policy,
         "forms": forms,
         "perms": perms,
+        # One list for the person boxes of the assign, need-to-know and task forms (people/fields.py).
+        "person_suggestions": role_holder_suggestions(org) if perms & {"assign", "respond"} else [],
         "level_spec": policy.level(incident.level),
         "category_spec": policy.category(incident.category),
         "reports": reports,
@@ -217,7 +215,7 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
         "tasks": list(incident.tasks.select_related("assignee", "done_by")),
         "level_changes": list(incident.level_changes.select_related("changed_by")),
         "timeline": timeline,
-        "journal": journal,
+        "journal": [(j, wareki.format_datetime(j.created_at, user.date_style)) for j in journal],
         "transitions": available(incident.state, perms),
         "close_transition": TRANSITIONS["close"],
         "role_titles": {r.key: r.title for r in policy.roles},

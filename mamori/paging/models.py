@@ -53,6 +53,8 @@ class Escalation(models.Model):
         indexes = [
             # The worker's question: which open escalations are due?
             models.Index(fields=["next_check_at"], condition=models.Q(state="open"), name="escalation_due"),
+            # The banner and the dashboard: chains nobody acknowledged, among a million finished ones.
+            models.Index(fields=["state", "next_check_at"], name="escalation_state_check"),
         ]
 
     def __str__(self) -> str:

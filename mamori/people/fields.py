@@ -12,7 +12,6 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,21 +36,11 @@ def describe(person: Any) -> str:
 
 
 class PersonInput(forms.TextInput):
-    """A text box with the suggested people as a ``<datalist>`` the browser offers while typing."""
+    """A text box the browser completes from a ``<datalist>`` of suggested people, named by
+    ``list_id`` and rendered once per page (``people/_suggestions.html``), however many boxes use it."""
 
     def __init__(self, attrs: dict[str, Any] | None = None):
         super().__init__({"autocomplete": "off", **(attrs or {})})
-        self.suggestions: list[Any] = []
-
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
-        if not self.suggestions:
-            return super().render(name, value, attrs, renderer)
-        list_id = f"{(attrs or {}).get('id') or name}_people"
-        box = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
-        options = format_html_join(
-            "", '<option value="{}">{}</option>', ((p.username, describe(p)) for p in self.suggestions)
-        )
-        return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
 
 
 class PersonField(forms.CharField):
@@ -72,14 +61,15 @@ class PersonField(forms.CharField):
         "suggest": gettext_lazy("Nobody is called exactly “%(value)s”. Did you mean: %(candidates)s"),
     }
 
-    def __init__(self, *, organization_id: int | None = None, **kwargs: Any):
+    def __init__(self, *, organization_id: int = 0, **kwargs: Any):
         kwargs.setdefault("max_length", 150)
         kwargs.setdefault("help_text", gettext_lazy("User ID, staff number or name."))
         super().__init__(**kwargs)
         self.organization_id = organization_id
 
-    def set_suggestions(self, people: list[Any]) -> None:
-        self.widget.suggestions = people  # type: ignore[attr-defined]
+    def suggest_from(self, list_id: str) -> None:
+        """Offer the people of the page's ``<datalist id=list_id>`` while typing."""
+        self.widget.attrs["list"] = list_id
 
     def prepare_value(self, value: Any) -> Any:
         return value.username if isinstance(value, User) else value
@@ -130,8 +120,17 @@ class PersonField(forms.CharField):
         raise ValidationError(self.error_messages["not_found"], code="not_found", params={"value": text})
 
 
+ROLE_HOLDERS = "role-holders"
+
+
+def role_holder_suggestions(organization_id: int) -> list[tuple[str, str]]:
+    """(user ID, who they are) of the people holding a role of the organisation's policy — those most
+    often chosen for a task — for ``people/_suggestions.html``."""
+    return [(p.username, describe(p)) for p in role_holders(organization_id)]
+
+
 def role_holders(organization_id: int) -> list[Any]:
-    """People holding a role of the organisation's policy: those most often chosen for a task."""
+    """People holding a role of the organisation's policy."""
     return list(
         User.objects.filter(
             organization_id=organization_id,

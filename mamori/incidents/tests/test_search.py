@@ -142,7 +142,9 @@ def test_the_reference_is_found(komae):
 def test_the_intake_writes_the_document_reindex_would_write(komae):
     """Intake writes a new incident's document from the report in hand (search.index_new) instead of
     reading it back; it must be the very document ``reindex`` makes from the database."""
-    incident = report(komae, description="ＵＳＢメモリを紛失した（R8 端末12345）", affected_systems="税務システム")
+    incident = report(
+        komae, description="ＵＳＢメモリを紛失した（R8 端末12345）", affected_systems="税務システム"
+    )
     written = IncidentSearch.objects.get(incident=incident).grams
     search.reindex(Incident.objects.get(pk=incident.pk))
     assert IncidentSearch.objects.get(incident=incident).grams == written
