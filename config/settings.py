@@ -134,7 +134,9 @@ DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
 # too, at an fsync per commit (about 2 ms here, docs/adr/0009). PostgreSQL is for sites that need both.
 SQLITE_SYNCHRONOUS = (env("MAMORI_SQLITE_SYNCHRONOUS") or "NORMAL").upper()
 if SQLITE_SYNCHRONOUS not in ("NORMAL", "FULL"):
-    raise ImproperlyConfigured(f"MAMORI_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {SQLITE_SYNCHRONOUS!r}")
+    raise ImproperlyConfigured(
+        f"MAMORI_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {SQLITE_SYNCHRONOUS!r}"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while one writer writes; IMMEDIATE takes the write lock when a
     # transaction starts, so two writers queue instead of failing on a lock upgrade.
