@@ -17,7 +17,6 @@ from mamori.incidents.choices import Phase, PublicationDecision, State
 from mamori.incidents.editing import policy_of
 from mamori.incidents.models import ExternalReport, Incident
 from mamori.incidents.timeline import build_timeline
-from mamori.journal.services import entries_for
 from mamori.people.models import Assignment
 from mamori.policy.schema import PolicyDocument
 
@@ -112,7 +111,7 @@ def incident_context(incident: Incident, *, style: str, user: Any = None) -> dic
     ]
     timeline = [
         {"at": dates.at(e.at), "phase": e.phase_label, "description": e.text, "by": _person(e.who)}
-        for e in build_timeline(incident, policy, journal=entries_for(incident))
+        for e in build_timeline(incident, policy)
     ]
     by_phase: dict[str, list[dict[str, str]]] = defaultdict(list)
     for action in incident.actions.select_related("taken_by").order_by("taken_at", "pk"):

@@ -7,6 +7,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mamori.journal.models import JournalEntry
+from mamori.people.models import full_name, name_columns
 from mamori.policy.schema import PolicyDocument
 
 from .choices import Phase
@@ -20,7 +22,7 @@ class Entry:
     phase_label: str
     kind: str
     text: str
-    who: Any
+    who: str  # the person's name (or the reporter's, as given)
     emergency: bool = False
     at_label: str = ""  # ``at`` as the reader prefers dates (the view fills it in)
 
@@ -45,9 +47,14 @@ MILESTONES = {
 }
 
 
-def build_timeline(
-    incident: Incident, policy: PolicyDocument, journal: list[Any] | None = None
-) -> list[Entry]:
+def _name(person: Any) -> str:
+    return person.get_full_name() if person is not None else ""
+
+
+def build_timeline(incident: Incident, policy: PolicyDocument) -> list[Entry]:
+    """Every step, oldest first. The actions — hundreds on a long incident — and the journal's
+    milestones are read as plain rows, not model instances: half the detail page's time went into
+    building those objects (docs/performance.md)."""
     labels = {p.key: p.label for p in policy.phases}
 
     def phase_label(key: str) -> str:
@@ -63,7 +70,7 @@ def build_timeline(
                 "report",
                 _("Report %(ref)s received (%(channel)s)")
                 % {"ref": report.reference, "channel": report.get_channel_display()},
-                report.reporter or report.logged_by or report.reporter_name,
+                _name(report.reporter or report.logged_by) or report.reporter_name,
             )
         )
 
@@ -84,44 +91,42 @@ def build_timeline(
                     "to": level_label(change.to_level),
                     "reason": change.reason,
                 },
-                change.changed_by,
+                _name(change.changed_by),
             )
         )
-    for entry in journal or []:
-        if entry.action not in MILESTONES:
-            continue
-        phase, label = MILESTONES[entry.action]
+    # The journal's name for who did it: the trail reads the same even if the person is renamed.
+    milestones = JournalEntry.objects.filter(
+        object_type=Incident._meta.label_lower, object_id=str(incident.pk), action__in=list(MILESTONES)
+    ).order_by("seq")
+    for created_at, action, data, actor_label in milestones.values_list(
+        "created_at", "action", "data", "actor_label"
+    ):
+        phase, label = MILESTONES[action]
         detail_key = {
             "incident.handler_assigned": "to",
             "incident.merged": "into",
             "incident.reports_joined": "from",
-        }.get(entry.action, "reason")
-        detail = entry.data.get(detail_key) or ""
+        }.get(action, "reason")
+        detail = data.get(detail_key) or ""
         text = f"{label}: {detail}" if isinstance(detail, str) and detail else str(label)
+        entries.append(Entry(created_at, phase, phase_label(phase), "milestone", text, actor_label))
+    emergency_labels = {e.key: e.label for e in policy.emergency_actions}
+    actions = incident.actions.order_by("taken_at", "pk").values_list(
+        "taken_at", "phase", "description", "emergency_action", *name_columns("taken_by")
+    )
+    for taken_at, phase, description, emergency, *name in actions:
+        text = description
+        if emergency:
+            text = f"【{emergency_labels.get(emergency, emergency)}】{text}"
         entries.append(
             Entry(
-                entry.created_at,
+                taken_at,
                 phase,
                 phase_label(phase),
-                "milestone",
-                text,
-                entry.actor or entry.actor_label,
-            )
-        )
-    emergency_labels = {e.key: e.label for e in policy.emergency_actions}
-    for action in incident.actions.select_related("taken_by"):
-        text = action.description
-        if action.emergency_action:
-            text = f"【{emergency_labels.get(action.emergency_action, action.emergency_action)}】{text}"
-        entries.append(
-            Entry(
-                action.taken_at,
-                action.phase,
-                phase_label(action.phase),
                 "action",
                 text,
-                action.taken_by,
-                emergency=bool(action.emergency_action),
+                full_name(*name),
+                emergency=bool(emergency),
             )
         )
     for evidence in incident.evidence.select_related("collected_by"):
@@ -132,7 +137,7 @@ def build_timeline(
                 phase_label("initial_response"),
                 "evidence",
                 _("Evidence kept: %(what)s") % {"what": evidence.original_name or evidence.description},
-                evidence.collected_by,
+                _name(evidence.collected_by),
             )
         )
     for task in incident.tasks.filter(done_at__isnull=False).select_related("done_by"):
@@ -144,7 +149,7 @@ def build_timeline(
                     phase_label("recovery"),
                     "task",
                     _("Task done: %(title)s — %(result)s") % {"title": task.title, "result": task.result},
-                    task.done_by,
+                    _name(task.done_by),
                 )
             )
     entries.sort(key=lambda e: e.at)

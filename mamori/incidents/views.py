@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mamori import wareki
 from mamori.http import AuthedRequest
-from mamori.journal.services import entries_for
+from mamori.journal.models import JournalEntry
 from mamori.people.fields import role_holder_suggestions
 from mamori.policy.services import policy_of_person
 
@@ -193,8 +193,7 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
     }
     forms.update(bound)
     reports = list(incident.reports.prefetch_related("attachments").select_related("reporter", "logged_by"))
-    journal = entries_for(incident)
-    timeline = build_timeline(incident, policy, journal)
+    timeline = build_timeline(incident, policy)
     # Dates formatted here, once per row: a template tag per row of a 200-entry timeline and its
     # journal was a third of the page's time (docs/performance.md).
     for e in timeline:
@@ -215,7 +214,15 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
         "tasks": list(incident.tasks.select_related("assignee", "done_by")),
         "level_changes": list(incident.level_changes.select_related("changed_by")),
         "timeline": timeline,
-        "journal": [(j, wareki.format_datetime(j.created_at, user.date_style)) for j in journal],
+        # The trail of every change, as rows: a long incident has hundreds of entries.
+        "journal": [
+            (seq, wareki.format_datetime(at, user.date_style), actor_label, action, digest)
+            for seq, at, actor_label, action, digest in JournalEntry.objects.filter(
+                object_type=Incident._meta.label_lower, object_id=str(incident.pk)
+            )
+            .order_by("seq")
+            .values_list("seq", "created_at", "actor_label", "action", "hash")
+        ],
         "transitions": available(incident.state, perms),
         "close_transition": TRANSITIONS["close"],
         "role_titles": {r.key: r.title for r in policy.roles},

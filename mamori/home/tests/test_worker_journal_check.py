@@ -4,7 +4,12 @@ import logging
 import sys
 import time
 
+import pytest
+
 from mamori.home.worker import Job, JournalCheck, Worker
+
+# The worker's loop closes stale database connections before each job.
+pytestmark = pytest.mark.django_db
 
 
 def slow_check(code: int, message: str, seconds: float = 1.0) -> list[str]:
