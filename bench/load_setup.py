@@ -21,23 +21,8 @@ from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Words a CSIRT types into the search box: common ones (5–20 % of incidents), two-character kanji
-# words, katakana, Latin letters, and words that match few incidents or none.
-SEARCH_WORDS = [
-    "USB",
-    "漏えい",
-    "ランサム",
-    "紛失",
-    "誤送信",
-    "標的型メール",
-    "住民記録システム",
-    "個人情報",
-    "感染",
-    "LGWAN",
-    "USB 紛失",
-    "鍵",
-]
-DETAIL_ACTIONS = 200
+# Besides the manifest's planted words: two-character kanji words and a two-word query.
+EXTRA_WORDS = ["感染", "鍵", "USB 紛失"]
 DETAIL_TARGETS = 50
 
 
@@ -68,69 +53,36 @@ def login_session(user: Any) -> str:
 
 
 def pick_people(manifest: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """The largest organisation, its CSIRT manager (sees every incident) and a staff member with no role."""
-    from django.db.models import Count
-
+    """The largest organisation, its CSIRT manager (who sees every incident) and a staff member with
+    no role, as bench/generate.py names them in the manifest."""
     from mamori.incidents import access
     from mamori.people.models import Organization, User
 
-    org = (
-        Organization.objects.annotate(n=Count("user")).order_by("-n").first()
-        if not manifest.get("organizations")
-        else Organization.objects.get(key=max(manifest["organizations"], key=lambda o: o["incidents"])["key"])
-    )
-    manager = None
-    for person in User.objects.filter(organization=org, assignment__role__key="csirt_manager").distinct():
-        if access.can(person, "view_all") and access.is_csirt(person):
-            manager = person
-            break
-    staff = (
-        User.objects.filter(organization=org, is_active=True, assignment__isnull=True).order_by("pk").first()
-    )
-    if manager is None or staff is None:
-        raise SystemExit(f"{org}: no CSIRT manager with view_all, or no staff member without a role")
+    spec = next(o for o in manifest["organizations"] if o["key"] == manifest["largest_organization"])
+    org = Organization.objects.get(key=spec["key"])
+    manager = User.objects.get(username=spec["manager"])
+    staff = User.objects.get(username=spec["staff"])
+    if not (access.can(manager, "view_all") and access.is_csirt(manager)):
+        raise SystemExit(f"{manager}: does not see every incident of {org}")
     return org, manager, staff
 
 
-def detail_targets(org: Any, manifest: dict[str, Any]) -> list[int]:
-    """Open incidents with 200 timeline entries, visible to the CSIRT manager."""
-    from django.db.models import Count
-
-    from mamori.incidents.models import Incident
-
-    ids = manifest.get("detail_targets") or list(
-        Incident.objects.filter(organization=org)
-        .annotate(n=Count("actions"))
-        .filter(n=DETAIL_ACTIONS)
-        .values_list("pk", flat=True)[:DETAIL_TARGETS]
-    )
-    if not ids:
-        raise SystemExit(f"no incident with {DETAIL_ACTIONS} actions: generate the dataset with targets")
-    return ids[:DETAIL_TARGETS]
+def search_words(manifest: dict[str, Any]) -> list[str]:
+    """The manifest's common words (5–20 % of incidents) and rare ones (dozens), then a few more."""
+    planted = manifest["search_words"]
+    return [w["word"] for w in planted["common"]] + [w["word"] for w in planted["rare"]] + EXTRA_WORDS
 
 
-def list_filters(org: Any) -> list[str]:
-    """Query strings of the filtered list: state + level + fiscal year, the combinations with most
-    incidents in the last three fiscal years (what a CSIRT looks at), and an empty one."""
-    from django.db.models import Count
-
-    from mamori.incidents.models import Incident
-
-    latest = (
-        Incident.objects.filter(organization=org)
-        .order_by("-fiscal_year")
-        .values_list("fiscal_year", flat=True)[:1]
-    )
-    combos = (
-        Incident.objects.filter(organization=org, fiscal_year__gte=latest[0] - 2, level__isnull=False)
-        .values("state", "level", "fiscal_year")
-        .annotate(n=Count("pk"))
-        .order_by("-n")[:8]
-    )
+def list_filters(manifest: dict[str, Any]) -> list[str]:
+    """Query strings of the filtered list: state + level + fiscal year, the manifest's combinations
+    (about 50, 500 and 5,000 matches), and the open ones of level 3 this year (any state still open)."""
     queries = [
-        urlencode({"state": c["state"], "level": c["level"], "fiscal_year": c["fiscal_year"]}) for c in combos
+        urlencode({"state": f["state"], "level": f["level"], "fiscal_year": f["fiscal_year"]})
+        for f in manifest["filters"]
+        if f["organization"] == manifest["largest_organization"]
     ]
-    queries.append(urlencode({"state": "open", "level": 3, "fiscal_year": latest[0]}))
+    this_year = max(f["fiscal_year"] for f in manifest["filters"])
+    queries.append(urlencode({"state": "open", "level": 3, "fiscal_year": this_year}))
     return queries
 
 
@@ -153,6 +105,8 @@ def report_form_body(token: str) -> str:
             "suspected_cause": "標的型メール",
             "impact_scope": "端末1台",
             "affected_systems": "財務会計システム",
+            "reporter_name": "",
+            "reporter_contact": "",
         },
         safe="{}",
     )
@@ -229,14 +183,20 @@ def main() -> None:
     manager_session, staff_session = login_session(manager), login_session(staff)
     _, token = create_token(staff, actor="bench", name="bench load", scopes=["reports:write"])
     csrf_cookie, csrf_token = csrf_pair()
-    targets = detail_targets(org, manifest)
+    targets = manifest["detail_targets"][:DETAIL_TARGETS]
     manager_cookie = f"Cookie: sessionid={manager_session}"
     staff_cookie = f"Cookie: sessionid={staff_session}; csrftoken={csrf_cookie}"
     form = "Content-Type: application/x-www-form-urlencoded"
+    # Every item any of the five policies may require (mutsu 別表第1, edogawa 基準第27条第1項第1号).
     report = {
         "description": "SIEM検知{n}: 不審な通信を検知した。宛先は既知のC2サーバー。",
         "location": "LGWAN接続系 サーバー室",
         "discovered_at": "2026-12-01T09:30:00+09:00",
+        "reporter_name": "SIEM（統合ログ監視）",
+        "reporter_contact": "情報政策課 内線2100",
+        "suspected_cause": "マルウェア感染の疑い",
+        "impact_scope": "サーバー1台",
+        "affected_systems": "財務会計システム",
         "message_id": "bench-{n}",
     }
     endpoints: list[dict[str, Any]] = [
@@ -248,18 +208,18 @@ def main() -> None:
             "requests": [["GET", "/healthz", ""]],
         },
         {
-            "name": "staff intake form: GET /new/",
+            "name": "staff intake form: GET /intake/new/",
             "auth": "staff",
             "headers": [staff_cookie],
             "ok": [200],
-            "requests": [["GET", "/new/", ""]],
+            "requests": [["GET", "/intake/new/", ""]],
         },
         {
-            "name": "staff intake form: POST /new/",
+            "name": "staff intake form: POST /intake/new/",
             "auth": "staff",
             "headers": [staff_cookie, form],
             "ok": [302],
-            "requests": [["POST", "/new/", report_form_body(csrf_token)]],
+            "requests": [["POST", "/intake/new/", report_form_body(csrf_token)]],
         },
         {
             "name": "POST /api/v1/reports",
@@ -273,17 +233,17 @@ def main() -> None:
             "auth": "manager",
             "headers": [manager_cookie],
             "ok": [200],
-            "requests": [["GET", f"/incidents/?{q}", ""] for q in list_filters(org)],
+            "requests": [["GET", f"/incidents/?{q}", ""] for q in list_filters(manifest)],
         },
         {
             "name": "full-text search (Japanese)",
             "auth": "manager",
             "headers": [manager_cookie],
             "ok": [200],
-            "requests": [["GET", f"/incidents/?q={quote(w)}", ""] for w in SEARCH_WORDS],
+            "requests": [["GET", f"/incidents/?q={quote(w)}", ""] for w in search_words(manifest)],
         },
         {
-            "name": f"detail, {DETAIL_ACTIONS} timeline entries",
+            "name": f"detail, {manifest['detail_target_actions']} timeline entries",
             "auth": "manager",
             "headers": [manager_cookie],
             "ok": [200],

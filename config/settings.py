@@ -138,6 +138,10 @@ if SQLITE_SYNCHRONOUS not in ("NORMAL", "FULL"):
         f"MAMORI_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {SQLITE_SYNCHRONOUS!r}"
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers queue on a file lock rather than in SQLite's sleeping busy handler (mamori/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "mamori.sqlite"
+    # Tests run in memory, as Django does for its own SQLite engine (pytest-django knows only that name).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     # WAL lets readers proceed while one writer writes; IMMEDIATE takes the write lock when a
     # transaction starts, so two writers queue instead of failing on a lock upgrade.
     DATABASES["default"]["OPTIONS"] = {

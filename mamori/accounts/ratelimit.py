@@ -13,7 +13,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from .models import RateWindow
 
@@ -32,7 +32,9 @@ def _count_use(key: str, window: int) -> int:
     have INSERT … ON CONFLICT … RETURNING)."""
     table = connection.ops.quote_name(RateWindow._meta.db_table)
     key_col, window_col, count_col = (connection.ops.quote_name(c) for c in ("key", "window", "count"))
-    with connection.cursor() as cursor:
+    # In a transaction of its own: on SQLite, writers then queue on the file lock (mamori/sqlite/base.py)
+    # instead of sleeping in SQLite's busy handler behind a report being filed.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({key_col}, {window_col}, {count_col}) VALUES (%s, %s, 1) "  # noqa: S608 -- names are ours
             f"ON CONFLICT ({key_col}, {window_col}) DO UPDATE SET {count_col} = {table}.{count_col} + 1 "
