@@ -1,5 +1,6 @@
 """The incident's story in time order: reports, triage, level changes, actions, evidence, tasks."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,17 +52,29 @@ def _name(person: Any) -> str:
     return person.get_full_name() if person is not None else ""
 
 
-def build_timeline(incident: Incident, policy: PolicyDocument) -> list[Entry]:
+def build_timeline(
+    incident: Incident,
+    policy: PolicyDocument,
+    *,
+    reports: Iterable[Any] | None = None,
+    level_changes: Iterable[Any] | None = None,
+    evidence: Iterable[Any] | None = None,
+    tasks: Iterable[Any] | None = None,
+) -> list[Entry]:
     """Every step, oldest first. The actions — hundreds on a long incident — and the journal's
     milestones are read as plain rows, not model instances: half the detail page's time went into
-    building those objects (docs/performance.md)."""
+    building those objects (docs/performance.md). A page that has already loaded the incident's
+    reports, level changes, evidence or tasks (with their people) passes them instead of their being
+    read twice."""
     labels = {p.key: p.label for p in policy.phases}
 
     def phase_label(key: str) -> str:
         return labels.get(key) or str(Phase(key).label)  # type: ignore[call-overload]
 
     entries: list[Entry] = []
-    for report in incident.reports.select_related("reporter", "logged_by"):
+    if reports is None:
+        reports = incident.reports.select_related("reporter", "logged_by")
+    for report in reports:
         entries.append(
             Entry(
                 report.received_at,
@@ -78,7 +91,9 @@ def build_timeline(incident: Incident, policy: PolicyDocument) -> list[Entry]:
         spec = policy.level(value)
         return spec.label if spec else ("-" if value is None else str(value))
 
-    for change in incident.level_changes.select_related("changed_by"):
+    if level_changes is None:
+        level_changes = incident.level_changes.select_related("changed_by")
+    for change in level_changes:
         entries.append(
             Entry(
                 change.changed_at,
@@ -129,18 +144,22 @@ def build_timeline(incident: Incident, policy: PolicyDocument) -> list[Entry]:
                 emergency=bool(emergency),
             )
         )
-    for evidence in incident.evidence.select_related("collected_by"):
+    if evidence is None:
+        evidence = incident.evidence.select_related("collected_by")
+    for item in evidence:
         entries.append(
             Entry(
-                evidence.collected_at,
+                item.collected_at,
                 "initial_response",
                 phase_label("initial_response"),
                 "evidence",
-                _("Evidence kept: %(what)s") % {"what": evidence.original_name or evidence.description},
-                _name(evidence.collected_by),
+                _("Evidence kept: %(what)s") % {"what": item.original_name or item.description},
+                _name(item.collected_by),
             )
         )
-    for task in incident.tasks.filter(done_at__isnull=False).select_related("done_by"):
+    if tasks is None:
+        tasks = incident.tasks.filter(done_at__isnull=False).select_related("done_by")
+    for task in tasks:
         if task.done_at:
             entries.append(
                 Entry(

@@ -45,7 +45,7 @@ from .forms import (
     TriageForm,
     VersionedForm,
 )
-from .models import Incident
+from .models import Approval, Incident
 from .outside_forms import ReportFactsForm
 from .timeline import build_timeline
 from .transitions import TRANSITIONS, available
@@ -193,12 +193,22 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
     }
     forms.update(bound)
     reports = list(incident.reports.prefetch_related("attachments").select_related("reporter", "logged_by"))
-    timeline = build_timeline(incident, policy)
+    evidence = list(incident.evidence.prefetch_related("custody__recorded_by").select_related("collected_by"))
+    tasks = list(incident.tasks.select_related("assignee", "done_by"))
+    level_changes = list(incident.level_changes.select_related("changed_by"))
+    approvals = list(incident.approvals.select_related("requested_by", "decided_by"))
+    timeline = build_timeline(
+        incident,
+        policy,
+        reports=reports,
+        level_changes=level_changes,
+        evidence=evidence,
+        tasks=[t for t in tasks if t.done_at],
+    )
     # Dates formatted here, once per row: a template tag per row of a 200-entry timeline and its
     # journal was a third of the page's time (docs/performance.md).
     for e in timeline:
         e.at_label = wareki.format_datetime(e.at, user.date_style)
-    evidence = list(incident.evidence.prefetch_related("custody__recorded_by").select_related("collected_by"))
     return {
         "incident": incident,
         "policy": policy,
@@ -211,8 +221,8 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
         "reports": reports,
         "evidence": evidence,
         "obligations": list(incident.obligations.select_related("done_by")),
-        "tasks": list(incident.tasks.select_related("assignee", "done_by")),
-        "level_changes": list(incident.level_changes.select_related("changed_by")),
+        "tasks": tasks,
+        "level_changes": level_changes,
         "timeline": timeline,
         # The trail of every change, as rows: a long incident has hundreds of entries.
         "journal": [
@@ -226,8 +236,9 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: Any) ->
         "transitions": available(incident.state, perms),
         "close_transition": TRANSITIONS["close"],
         "role_titles": {r.key: r.title for r in policy.roles},
-        "pending_approval": incident.approvals.filter(state="pending").select_related("requested_by").first(),
-        "approvals": list(incident.approvals.select_related("requested_by", "decided_by")),
+        # Newest first (Approval.Meta.ordering): the pending one, if any, is the newest pending.
+        "pending_approval": next((a for a in approvals if a.state == Approval.State.PENDING), None),
+        "approvals": approvals,
         "members": list(incident.members.select_related("person", "added_by")),
         "external_reports": [(r, outside.draft_text(r)) for r in incident.external_reports.all()],
         "has_report_rules": any(b.triggers or b.reports for b in policy.outside_bodies),
