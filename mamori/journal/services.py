@@ -24,6 +24,25 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return without_nul(json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)))
 
 
+# The head's two statements are written in SQL: ``record`` runs in every change of state, and building
+# them through the ORM cost three quarters of its time (0.8 → 0.2 ms, docs/performance.md).
+def _head_table() -> str:
+    return connection.ops.quote_name(JournalHead._meta.db_table)
+
+
+def _lock_head() -> tuple[int, str]:
+    """The last sequence number and hash, locked until the transaction ends (PostgreSQL: FOR UPDATE;
+    SQLite: the transaction already holds the only write lock). Appends are serialised here."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_seq, last_hash FROM {_head_table()} WHERE id = 1{lock}")  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
+        JournalHead.objects.create(pk=1, last_seq=0, last_hash=GENESIS_HASH)
+        return 0, GENESIS_HASH
+    return int(row[0]), str(row[1])
+
+
 def record(
     *,
     actor: Any,
@@ -45,12 +64,10 @@ def record(
         object_label = object_label or str(obj)[:200]
         if organization is None:
             organization = getattr(obj, "organization", None)
-    head = JournalHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        head = JournalHead.objects.create(pk=1, last_seq=0, last_hash=GENESIS_HASH)
+    last_seq, last_hash = _lock_head()
     actor_user = actor if getattr(actor, "pk", None) else None
     entry = JournalEntry(
-        seq=head.last_seq + 1,
+        seq=last_seq + 1,
         created_at=at or timezone.now(),
         organization=organization,
         actor=actor_user,
@@ -60,7 +77,7 @@ def record(
         object_id=object_id,
         object_label=object_label,
         data=_jsonable(data or {}),
-        prev_hash=head.last_hash,
+        prev_hash=last_hash,
     )
     # Hash exactly what will be stored: without NUL (mamori/home/text.py), timestamps in UTC.
     for name in ("actor_label", "action", "object_type", "object_id", "object_label"):
@@ -69,8 +86,11 @@ def record(
     entry.created_at = entry.created_at.astimezone(UTC)
     entry.hash = entry_hash(entry)
     entry.save()
-    head.last_seq, head.last_hash = entry.seq, entry.hash
-    JournalHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_head_table()} SET last_seq = %s, last_hash = %s WHERE id = 1",  # noqa: S608
+            [entry.seq, entry.hash],
+        )
     return entry
 
 
