@@ -59,7 +59,16 @@ GOAL_VERIFY = 200_000.0
 
 
 def kind_of(name: str) -> str:
-    for kind in ("healthz", "list", "search", "detail", "dashboard", "api", "POST /intake/new/", "GET /intake/new/"):
+    for kind in (
+        "healthz",
+        "list",
+        "search",
+        "detail",
+        "dashboard",
+        "api",
+        "POST /intake/new/",
+        "GET /intake/new/",
+    ):
         if kind in name:
             return {"POST /intake/new/": "form_post", "GET /intake/new/": "form_get"}.get(kind, kind)
     return name
@@ -68,28 +77,26 @@ def kind_of(name: str) -> str:
 # --- the dataset and its working copy ----------------------------------------------------------
 
 
-def generate(env: dict[str, str], args: argparse.Namespace, manifest: Path) -> dict[str, Any]:
-    """bench/generate.py with --reuse: quick when the kept dataset matches the figures and migrations."""
+def child_json(script: str, *args: str, env: dict[str, str], out: Path) -> dict[str, Any]:
+    """Run a bench script in a Django child process; it writes its answer as JSON to ``out``."""
     subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "generate.py"),
-            "--reuse",
-            "--replace",
-            "--incidents",
-            str(args.incidents),
-            "--actions",
-            str(args.actions),
-            "--people",
-            str(args.people),
-            "--out",
-            str(manifest),
-        ],
-        cwd=ROOT,
-        env=env,
-        check=True,
+        [sys.executable, str(BENCH / script), *args, "--out", str(out)], cwd=ROOT, env=env, check=True
     )
-    return json.loads(manifest.read_text(encoding="utf-8"))
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def generate(env: dict[str, str], args: argparse.Namespace, manifest: Path) -> dict[str, Any]:
+    """bench/generate.py with --reuse: quick when the kept dataset matches the figures and migrations
+    (--replace: a kept dataset of other figures or an older schema is made anew)."""
+    figures = (
+        "--incidents",
+        str(args.incidents),
+        "--actions",
+        str(args.actions),
+        "--people",
+        str(args.people),
+    )
+    return child_json("generate.py", "--reuse", "--replace", *figures, env=env, out=manifest)
 
 
 def sqlite_copy(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], dict[str, str]]:
@@ -131,32 +138,13 @@ def postgres_copy(
 
 def setup_load(env: dict[str, str], manifest: dict[str, Any], work: Path) -> dict[str, Any]:
     (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    out = work / "targets.json"
-    subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "load_setup.py"),
-            "--manifest",
-            str(work / "manifest.json"),
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        env=env,
-        check=True,
+    return child_json(
+        "load_setup.py", "--manifest", str(work / "manifest.json"), env=env, out=work / "targets.json"
     )
-    return json.loads(out.read_text(encoding="utf-8"))
 
 
 def verify_journal(env: dict[str, str], work: Path) -> dict[str, Any]:
-    out = work / "verify.json"
-    subprocess.run(
-        [sys.executable, str(BENCH / "load_setup.py"), "--verify-journal", "--out", str(out)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    return json.loads(out.read_text(encoding="utf-8"))
+    return child_json("load_setup.py", "--verify-journal", env=env, out=work / "verify.json")
 
 
 # --- wrk ---------------------------------------------------------------------------------------
@@ -228,7 +216,9 @@ def verdicts(rows: list[dict[str, Any]], floor_ms: float, vendor: str, verify: d
     for row in rows[1:-1]:
         kind, p50, p95 = row["kind"], row["p50_us"] / 1000, row["p95_us"] / 1000
         if failed(row):
-            out.append(f"❌ {row['name']}: {failed(row)} requests failed, e.g. {row['first_unexpected'][:200]}")
+            out.append(
+                f"❌ {row['name']}: {failed(row)} requests failed, e.g. {row['first_unexpected'][:200]}"
+            )
             continue
         if kind in GOAL_P95_MS:
             met = p95 <= GOAL_P95_MS[kind] and p50 <= GOAL_RATIO * floor_ms
