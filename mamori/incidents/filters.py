@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori import wareki
+from mamori.widgets import Select
 from mamori.people.fields import PersonField
 from mamori.policy.schema import PolicyDocument
 
@@ -16,7 +17,10 @@ from .models import Incident, ReferenceCounter
 
 class IncidentFilterForm(forms.Form):
     state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", _("All")), ("open", _("Open")), *State.choices]
+        label=_("State"),
+        required=False,
+        choices=[("", _("All")), ("open", _("Open")), *State.choices],
+        widget=Select,
     )
     level = forms.TypedChoiceField(
         label=_("Level"),
@@ -24,6 +28,7 @@ class IncidentFilterForm(forms.Form):
         coerce=int,
         empty_value=None,
         choices=[("", _("All"))] + [(str(i), str(i)) for i in range(10)],
+        widget=Select,
     )
     category = forms.CharField(label=_("Category"), required=False, max_length=50)
     handler = forms.IntegerField(label=_("Handler"), required=False, min_value=1)
@@ -33,6 +38,7 @@ class IncidentFilterForm(forms.Form):
         label=_("Drill"),
         required=False,
         choices=[("", _("All")), ("no", _("Real incidents")), ("yes", _("Drills"))],
+        widget=Select,
     )
 
     def __init__(
@@ -57,6 +63,7 @@ class IncidentFilterForm(forms.Form):
                 label=_("Category"),
                 required=False,
                 choices=everything + [(c.key, c.label) for c in policy.categories],
+                widget=Select,
             )
             self.fields["level"].choices = everything + [(str(lv.value), lv.label) for lv in policy.levels]  # type: ignore[attr-defined]
         if organization_id is not None:
@@ -70,6 +77,7 @@ class IncidentFilterForm(forms.Form):
                 empty_value=None,
                 choices=everything
                 + [(str(y), wareki.fiscal_year_label(y, date_style)) for y in fiscal_years(organization_id)],
+                widget=Select,
             )
 
 
