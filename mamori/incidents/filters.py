@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori import wareki
-from mamori.widgets import Select
 from mamori.people.fields import PersonField
 from mamori.policy.schema import PolicyDocument
+from mamori.widgets import Select
 
 from . import search
 from .choices import State
