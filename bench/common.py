@@ -1,20 +1,34 @@
 """What the benchmarks share: throwaway databases, the child environment, gunicorn, machine facts and
-the sections of docs/performance.md. Parent-side only: nothing here imports Django.
+the sections of docs/performance.md. Parent-side only: nothing here imports Django (the children's
+side, from migrating to the named people, is bench/dataset.py).
+
+bench/ is a folder of scripts, not a package. Run as ``.venv/bin/python bench/x.py`` from the project
+root, a script's folder is the first entry of ``sys.path``, so the scripts import each other by bare
+name (``from common import …``, ``from dataset import …``), as the generator's modules do; under
+pytest bench/tests/conftest.py puts bench/ on the path, and a ``manage.py`` child that needs a bench
+module gets bench/ on its PYTHONPATH (intake_kill.py), the app server never.
 
 Every benchmark talks to 127.0.0.1 only and cleans up what it made (databases, data dirs, servers).
 """
 
+import argparse
 import contextlib
 import http.client
+import json
 import os
 import platform
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +86,57 @@ def drop_database(admin_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def scratch(
+    admin_url: str | None, database: str, *, prefix: str, template: str | None = None
+) -> Iterator[tuple[Path, str | None]]:
+    """A temporary work folder and, given a PostgreSQL server (``admin_url``, only connected to), a new
+    database there (a copy of ``template`` if given): (the folder, the database's URL, or None for
+    SQLite in a data dir of the folder). Both are removed at the end, whatever happened."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    created = False
+    try:
+        url = None
+        if admin_url:
+            create_database(admin_url, database, template=template)
+            created = True
+            url = with_database(admin_url, database)
+        yield work, url
+    finally:
+        if created:
+            drop_database(admin_url or "", database)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def stored_moment(value: Any) -> datetime | None:
+    """A datetime column read without Django: SQLite's naive UTC text (as Django stores it), or what
+    psycopg gives for PostgreSQL's timestamptz (already aware)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def postgres_url(value: str) -> str:
+    if not is_postgres(value):
+        raise argparse.ArgumentTypeError("must be a postgres:// URL (SQLite is the default)")
+    return value
+
+
+def database_options(parser: argparse.ArgumentParser) -> None:
+    """``--database-url`` and ``--no-write``, as every benchmark takes them."""
+    parser.add_argument(
+        "--database-url",
+        type=postgres_url,
+        help="a PostgreSQL server to use, e.g. postgres://postgres@127.0.0.1:5432/test: the bench "
+        "creates and drops its own databases there and never touches the named one's tables "
+        "(without it: SQLite in a temporary data dir)",
+    )
+    parser.add_argument("--no-write", action="store_true", help="print the section, leave docs/ alone")
+
+
 # --- child processes -----------------------------------------------------------------------------
 
 
@@ -95,6 +160,20 @@ def child_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[st
         env["DATABASE_URL"] = database_url
     env.update(extra)
     return env
+
+
+def child_json(
+    script: str, *args: str, env: dict[str, str], out: Path, timeout: float | None = None
+) -> dict[str, Any]:
+    """Run a bench script in a Django child process; it writes its answer as JSON to ``out``."""
+    subprocess.run(
+        [sys.executable, str(BENCH / script), *args, "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=timeout,
+    )
+    return json.loads(out.read_text(encoding="utf-8"))
 
 
 def manage(env: dict[str, str], *args: str, timeout: float = 3600) -> str:
@@ -208,6 +287,30 @@ def load_average() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of a live process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def processes() -> dict[int, tuple[str, int, float]]:
+    """(command name, process group, CPU seconds so far) of every process on the machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            comm, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+            found[int(stat.parent.name)] = (comm, int(fields[2]), (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs since boot, from /proc/stat; idle and iowait are not busy."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
 def machine() -> str:
     """nproc, CPU model, memory and Python: enough to compare two runs' machines."""
     model = ""
@@ -234,10 +337,13 @@ def newest_source() -> float:
     return newest
 
 
-def write_doc(bench: str, key: str, body: str, *, title: str) -> None:
+def write_doc(bench: str, key: str, body: str, *, title: str, opening: str = "begin") -> None:
     """Replace this benchmark's section for ``key`` (a database) in docs/performance.md, or append it
-    under a ``## bench: title`` heading; the hand-written text around the markers is left alone."""
-    begin, end = f"<!-- bench:{bench}:{key}:begin -->", f"<!-- bench:{bench}:{key}:end -->"
+    under a ``## bench: title`` heading; the hand-written text around the markers is left alone.
+
+    ``opening`` is the last word of the first marker: register_export's sections open with ``start``.
+    """
+    begin, end = f"<!-- bench:{bench}:{key}:{opening} -->", f"<!-- bench:{bench}:{key}:end -->"
     block = f"{begin}\n{body}\n{end}"
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
     if begin in text and end in text:

@@ -25,16 +25,13 @@ The figures go to docs/performance.md, in the section of this database (see benc
 """
 
 import argparse
-import contextlib
 import http.client
 import importlib.metadata
 import json
 import os
 import random
-import shutil
 import sqlite3
 import subprocess
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -43,8 +40,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import common
-from common import Gunicorn, manage
+from common import (
+    BENCH,
+    DOC,
+    ROOT,
+    Gunicorn,
+    child_env,
+    database_options,
+    load_average,
+    machine,
+    machine_busy,
+    manage,
+    newest_source,
+    processes,
+    scratch,
+    stored_moment,
+    write_doc,
+)
 
 WORKERS = 4  # as docs/operations.md starts the web server
 REQUEST_TIMEOUT = 30  # seconds a client waits for one answer before it counts as lost
@@ -188,39 +200,23 @@ class CpuWatch:
     processes, other clients' too), this client, and the rest: other work on the machine."""
 
     def __init__(self) -> None:
-        self.started, self.busy, self.first = time.monotonic(), self.machine(), self.processes()
+        self.started, self.busy, self.first = time.monotonic(), machine_busy()[0], processes()
         self.last, self.servers = dict(self.first), set()
-
-    @staticmethod
-    def machine() -> int:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-        return sum(values) - values[3] - values[4]  # all but idle and iowait, in clock ticks
-
-    @staticmethod
-    def processes() -> dict[int, tuple[str, int, int]]:
-        """(command, process group, CPU ticks so far) of every process on the machine."""
-        found = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                text = stat.read_text()
-                comm, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
-                found[int(stat.parent.name)] = (comm, int(fields[2]), int(fields[11]) + int(fields[12]))
-        return found
 
     def sample(self, server: Gunicorn) -> None:
         self.servers.add(server.process.pid if server.process else 0)  # a session: group = master
-        self.last.update(self.processes())
+        self.last.update(processes())
 
     def cores(self) -> dict[str, float]:
-        ticks = os.sysconf("SC_CLK_TCK") * (time.monotonic() - self.started)
+        wall = time.monotonic() - self.started
         used = dict.fromkeys(("gunicorn", "postgres", "client"), 0.0)
         for pid, (comm, group, cpu) in self.last.items():
             mine = "client" if pid == os.getpid() else "gunicorn" if group in self.servers else None
             key = mine or ("postgres" if comm == "postgres" else None)
             before = self.first.get(pid)
             if key:
-                used[key] += (cpu - (before[2] if before and before[0] == comm else 0)) / ticks
-        machine = (self.machine() - self.busy) / ticks
+                used[key] += (cpu - (before[2] if before and before[0] == comm else 0)) / wall
+        machine = (machine_busy()[0] - self.busy) / os.sysconf("SC_CLK_TCK") / wall
         return {**used, "machine": machine, "rest": machine - sum(used.values())}
 
 
@@ -238,11 +234,6 @@ def connect(data_dir: Path, url: str | None) -> tuple[Any, str]:
 
 
 REPORTS_SQL = "SELECT id, reference, incident_id, message_id, received_at FROM intake_report"
-
-
-def moment(value: Any) -> datetime:
-    # Django keeps SQLite datetimes as naive UTC text.
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if isinstance(value, str) else value
 
 
 def gaps_and_repeats(name: str, references: list[str]) -> list[str]:
@@ -330,7 +321,7 @@ def check(db: Any, burst: Burst, n: int, user_pk: int, killed_at: datetime | Non
     first_try = [s.message_id for s in duplicates if len(s.attempts) < 2]
     by_kill = [s for s in duplicates if not s.dropped]
     before = len(
-        [s for s in by_kill if killed_at and moment(stored[prefix + s.message_id][0][4]) < killed_at]
+        [s for s in by_kill if killed_at and stored_moment(stored[prefix + s.message_id][0][4]) < killed_at]
     )
     dropped = len([s for s in answered if s.dropped])
     verdicts["a duplicate answer only after an attempt that got no answer"] = (
@@ -422,7 +413,7 @@ def section(args: Any, run: dict[str, Any], f: dict[str, Any], verdicts: dict[st
             f"- Date: {run['started']:%Y-%m-%d %H:%M %Z}; run took {run['total_s']:.0f} s (setup "
             f"{run['setup_s']:.0f} s, burst {f['burst_s']:.0f} s, checks {run['check_s']:.0f} s); load average "
             f"(1/5/15 min) {run['load_before']} before, {run['load_after']} after the burst",
-            f"- Machine: {common.machine()}; database {run['database']}; Django {importlib.metadata.version('django')}",
+            f"- Machine: {machine()}; database {run['database']}; Django {importlib.metadata.version('django')}",
             f"- Code: newest file under mamori/, templates/, config/ modified {code}",
             f"- Server: gunicorn, {WORKERS} sync workers, `--timeout 120`, on 127.0.0.1; "
             f"MAMORI_API_CALLS_PER_MINUTE={args.calls_per_minute} (the per-token limit, default 600, raised "
@@ -470,8 +461,10 @@ def setup(env: dict[str, str]) -> tuple[int, str]:
     manage(env, "migrate", "--verbosity", "0")
     manage(env, "load_policy", "--preset", "komae")
     # One person per komae role (each report pages the CSIRT管理者) and the token's owner, a staff member.
-    people = "from bench.dataset import make_people; print(make_people()['staff'].pk)"
-    user_pk = int(manage(env, "shell", "--no-imports", "-c", people).strip())
+    # bench/dataset.py imported by bare name, as the scripts do: bench/ on this child's path only.
+    with_bench = {**env, "PYTHONPATH": os.pathsep.join((str(ROOT), str(BENCH)))}
+    people = "from dataset import make_people; print(make_people()['staff'].pk)"
+    user_pk = int(manage(with_bench, "shell", "--no-imports", "-c", people).strip())
     token_args = ["create_api_token", "komae-staff", "--scope", "reports:write", "--days", "1", "--name"]
     return user_pk, manage(env, *token_args, "mail gateway (bench)").strip()
 
@@ -531,32 +524,19 @@ def main() -> None:
     parser.add_argument("--drop-answers", type=int, default=20, help="first answers not awaited (20)")
     parser.add_argument("--budget", type=int, default=300, help="seconds for the whole run (300)")
     parser.add_argument("--calls-per-minute", type=int, default=60000, help="MAMORI_API_CALLS_PER_MINUTE")
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server to use, e.g. postgres://postgres@127.0.0.1:5432/test: the bench "
-        "creates and drops its own database there and never touches the named one's tables",
-    )
-    parser.add_argument("--no-write", action="store_true", help="print the section, leave docs/ alone")
+    database_options(parser)
     args = parser.parse_args()
-    if args.database_url and not common.is_postgres(args.database_url):
-        parser.error("--database-url must be a postgres:// URL (SQLite is the default)")
     args.kill_after = args.reports // 2 if args.kill_after is None else args.kill_after
     if args.reports < 2 or not 1 <= args.kill_after < args.reports or args.concurrency < 1:
         parser.error("give at least 2 reports, 1 ≤ --kill-after < --reports and 1 thread or more")
     if not 0 <= args.drop_answers <= args.reports // 2:
         parser.error("--drop-answers must be between 0 and half the reports")
 
-    run: dict[str, Any] = {"started": datetime.now().astimezone(), "source_before": common.newest_source()}
+    run: dict[str, Any] = {"started": datetime.now().astimezone(), "source_before": newest_source()}
     t_start = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="mamori-bench-kill-"))
-    made_db = f"mamori_bench_{os.getpid()}_kill" if args.database_url else None
-    server, log_tail = None, ""
-    try:
-        url = None
-        if made_db:
-            common.create_database(args.database_url, made_db)
-            url = common.with_database(args.database_url, made_db)
-        env = common.child_env(work / "data", url, MAMORI_API_CALLS_PER_MINUTE=str(args.calls_per_minute))
+    database = f"mamori_bench_{os.getpid()}_kill"
+    with scratch(args.database_url, database, prefix="mamori-bench-kill-") as (work, url):
+        env = child_env(work / "data", url, MAMORI_API_CALLS_PER_MINUTE=str(args.calls_per_minute))
         print("setting up (migrate, komae, people, token) …", flush=True)
         try:
             run["user_pk"], token = setup(env)
@@ -564,12 +544,17 @@ def main() -> None:
             raise SystemExit(f"setup failed: {error.cmd[2:]}\n{error.stderr}") from None
         run["setup_s"] = time.monotonic() - t_start
         server = Gunicorn(env, work / "gunicorn.log", workers=WORKERS)
-        server.start()
-        run["load_before"] = common.load_average()
-        print(f"posting {args.reports} reports, {args.concurrency} threads, port {server.port} …", flush=True)
-        burst, run["kill"] = run_burst(args, server, token, t_start + args.budget)
-        run["load_after"] = common.load_average()
-        server.stop()
+        try:
+            server.start()
+            run["load_before"] = load_average()
+            print(
+                f"posting {args.reports} reports, {args.concurrency} threads, port {server.port} …",
+                flush=True,
+            )
+            burst, run["kill"] = run_burst(args, server, token, t_start + args.budget)
+            run["load_after"] = load_average()
+        finally:
+            server.stop()
         log_tail = server.tail()
         t_check = time.monotonic()
         db, run["database"] = connect(work / "data", url)
@@ -578,19 +563,13 @@ def main() -> None:
         finally:
             db.close()
         run["check_s"], run["total_s"] = time.monotonic() - t_check, time.monotonic() - t_start
-        run["source_after"] = common.newest_source()
+        run["source_after"] = newest_source()
         verdicts = run["checked"]["verdicts"]
         body = section(args, run, figures(burst, run["kill"]), verdicts)
-    finally:
-        if server is not None:
-            server.stop()
-        if made_db:
-            common.drop_database(args.database_url, made_db)
-        shutil.rmtree(work, ignore_errors=True)
     print(body)
     if not args.no_write:
-        common.write_doc("intake_kill", "postgresql" if args.database_url else "sqlite", body, title=TITLE)
-        print(f"written to {common.DOC.relative_to(common.ROOT)}")
+        write_doc("intake_kill", "postgresql" if args.database_url else "sqlite", body, title=TITLE)
+        print(f"written to {DOC.relative_to(ROOT)}")
     if not all(ok for ok, _ in verdicts.values()):
         print("gunicorn log (last lines):", log_tail, sep="\n")
         raise SystemExit(1)

@@ -18,11 +18,7 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -30,38 +26,30 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from list_pages import (
+from common import (
     DOC,
-    HEADER,
+    ROOT,
     child_env,
-    create_database,
-    drop_database,
-    is_postgres,
-    load,
+    child_json,
+    cpu_seconds,
+    database_options,
+    load_average,
     machine,
     newest_source,
-    with_database,
+    scratch,
+    write_doc,
 )
+from dataset import DESCRIPTIONS, database_label, make_people, migrate_and_load_policy, setup_django
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = Path(__file__).resolve().parent
 BUILD_TIMEOUT = 1800
 MEASURE_TIMEOUT = 1800
 GOAL = 200_000
-TITLE = "## journal_verify: verifying the journal's hash chain (issue 6)"
+TITLE = "verifying the journal's hash chain (issue 6)"
 INSERT_BATCH = 10_000
 
 
 # --- child: the journal --------------------------------------------------------------------------
 
-DESCRIPTIONS = [
-    "不審なメールの添付ファイルを開いた",
-    "USBメモリを紛失した",
-    "Webサイトの表示が改ざんされている",
-    "ファイルサーバーに接続できない",
-    "身代金を要求する画面が表示された",
-    "個人情報を含む書類を誤って送付した",
-]
 PLACES = ["本庁舎3階 総務課", "第二庁舎 市民課窓口", "教育委員会 学校教育課", "上下水道部 管理課"]
 
 
@@ -170,8 +158,6 @@ def entry_shape(i: int, moment: datetime, people: list[Any]) -> tuple[str, str, 
 
 
 def build(entries: int, out: Path) -> None:
-    from dataset import database_label, make_people, migrate_and_load_policy, setup_django
-
     setup_django()
     from types import SimpleNamespace
 
@@ -180,6 +166,7 @@ def build(entries: int, out: Path) -> None:
 
     from mamori.journal.chain import entry_hash
     from mamori.journal.models import JournalEntry, JournalHead
+    from mamori.journal.scan import COLUMNS
 
     started = time.perf_counter()
     migrate_and_load_policy()
@@ -191,24 +178,11 @@ def build(entries: int, out: Path) -> None:
     seq, prev_hash = head.last_seq, head.last_hash
     moment = JournalEntry.objects.get(seq=seq).created_at.astimezone(UTC)
     quote = connection.ops.quote_name
-    columns = [
-        "seq",
-        "created_at",
-        "organization_id",
-        "actor_id",
-        "actor_label",
-        "action",
-        "object_type",
-        "object_id",
-        "object_label",
-        "data",
-        "prev_hash",
-        "hash",
-    ]
+    columns = [c for c in COLUMNS if c != "id"]  # the verifier's columns; the database gives the id
     table, names, marks = (
         quote(JournalEntry._meta.db_table),
         ", ".join(map(quote, columns)),
-        ", ".join(["%s"] * 12),
+        ", ".join(["%s"] * len(columns)),
     )
     insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - our own names only
     postgresql = connection.vendor == "postgresql"
@@ -244,22 +218,13 @@ def build(entries: int, out: Path) -> None:
             prev_hash=prev_hash,
         )
         prev_hash = entry_hash(entry)
-        rows.append(
-            (
-                seq,
-                moment if postgresql else connection.ops.adapt_datetimefield_value(moment),
-                entry.organization_id,
-                entry.actor_id,
-                entry.actor_label,
-                action,
-                object_type,
-                object_id,
-                object_label,
-                json.dumps(data) if postgresql else connection.ops.adapt_json_value(data, None),
-                entry.prev_hash,
-                prev_hash,
-            )
-        )
+        stored = {
+            **vars(entry),
+            "created_at": moment if postgresql else connection.ops.adapt_datetimefield_value(moment),
+            "data": json.dumps(data) if postgresql else connection.ops.adapt_json_value(data, None),
+            "hash": prev_hash,
+        }
+        rows.append(tuple(stored[c] for c in columns))
         if len(rows) == INSERT_BATCH:
             write(rows)
             rows = []
@@ -290,8 +255,6 @@ def build(entries: int, out: Path) -> None:
 
 
 def measure(runs: int, processes: int | None, before: bool, out: Path) -> None:
-    from dataset import setup_django
-
     setup_django()
     import orjson
 
@@ -299,7 +262,7 @@ def measure(runs: int, processes: int | None, before: bool, out: Path) -> None:
     from mamori.journal.verify import verify
 
     def timed(label: str, check: Any) -> dict[str, Any]:
-        load_before, cpu_before, wall_start = os.getloadavg(), os.times(), time.time()
+        load_before, cpu_before, wall_start = load_average(), os.times(), time.time()
         started = time.perf_counter()
         result = check()
         seconds = time.perf_counter() - started
@@ -316,8 +279,8 @@ def measure(runs: int, processes: int | None, before: bool, out: Path) -> None:
             "cpu_s": cpu,
             "processes": getattr(result, "processes", 1),
             "rechecked": getattr(result, "rechecked", None),
-            "load_before": "/".join(f"{x:.2f}" for x in load_before),
-            "load_after": load(),
+            "load_before": load_before,
+            "load_after": load_average(),
             "window": (wall_start, time.time()),
         }
         print(f"  {label}: {checked:,} entries in {seconds:.2f} s, {run['rate']:,.0f}/s", flush=True)
@@ -364,11 +327,6 @@ class BackendWatch(threading.Thread):
         before = [cpu for at, cpu in self.timeline if at <= start]
         after = [cpu for at, cpu in self.timeline if at >= end]
         return after[0] - before[-1] if before and after else None
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def local(url: str) -> bool:
@@ -453,21 +411,6 @@ def section(args: Any, built: dict[str, Any], timing: dict[str, Any], meta: dict
     return "\n".join(lines)
 
 
-def write_doc(key: str, body: str) -> None:
-    """Replace this database's block; a new one goes at the end of the file, under the title."""
-    begin, end = f"<!-- bench:journal_verify:{key}:begin -->", f"<!-- bench:journal_verify:{key}:end -->"
-    block = f"{begin}\n{body}\n{end}"
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        if TITLE not in text:
-            text = text.rstrip("\n") + f"\n\n{TITLE}\n"
-        text = text.rstrip("\n") + f"\n\n{block}\n"
-    DOC.write_text(text, encoding="utf-8")
-
-
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -483,12 +426,7 @@ def main() -> None:
     parser.add_argument(
         "--no-before", action="store_true", help="skip timing the check as it was before issue 6"
     )
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server to use, e.g. postgres://postgres@127.0.0.1:5432/test: the bench "
-        "creates and drops its own database there and never touches the named one's tables",
-    )
-    parser.add_argument("--no-write", action="store_true", help="print the section, leave docs/ alone")
+    database_options(parser)
     parser.add_argument("--child", choices=["build", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -498,80 +436,53 @@ def main() -> None:
     if args.child == "measure":
         measure(args.runs, args.processes, not args.no_before, args.out)
         return
-    if args.database_url and not is_postgres(args.database_url):
-        parser.error("--database-url must be a postgres:// URL (SQLite is the default)")
     if args.entries < 1000 or args.runs < 1:
         parser.error("give at least 1000 entries and 1 run")
 
     started_at = datetime.now().astimezone()
     source_before = newest_source()
-    load_before = load()
+    load_before = load_average()
     t_start = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="mamori-bench-journal-"))
-    made_db = None
-    try:
-        url = None
-        if args.database_url:
-            made_db = f"mamori_bench_{os.getpid()}_journal"
-            create_database(args.database_url, made_db)
-            url = with_database(args.database_url, made_db)
+    made_db = f"mamori_bench_{os.getpid()}_journal"
+    with scratch(args.database_url, made_db, prefix="mamori-bench-journal-") as (work, url):
         env = child_env(work / "data", url)
-        script = [sys.executable, str(Path(__file__).resolve())]
         print(f"building a journal of {args.entries:,} entries …", flush=True)
-        subprocess.run(
-            [*script, "--child", "build", "--entries", str(args.entries), "--out", str(work / "built.json")],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            timeout=BUILD_TIMEOUT,
-        )
-        built = json.loads((work / "built.json").read_text(encoding="utf-8"))
+        me = ("journal_verify.py", "--child")  # this script, as a Django child
+        building = ("build", "--entries", str(args.entries))
+        built = child_json(*me, *building, env=env, out=work / "built.json", timeout=BUILD_TIMEOUT)
         print(f"  built in {built['build_s']} s ({built['database']}, {built['size_mib']} MiB)", flush=True)
-        command = [
-            *script,
-            "--child",
-            "measure",
-            "--runs",
-            str(args.runs),
-            "--out",
-            str(work / "timing.json"),
-        ]
+        measuring = ["measure", "--runs", str(args.runs)]
         if args.processes:
-            command += ["--processes", str(args.processes)]
+            measuring += ["--processes", str(args.processes)]
         if args.no_before:
-            command.append("--no-before")
+            measuring.append("--no-before")
         watch = None
-        if made_db and local(args.database_url):
+        if url and local(args.database_url):
             watch = BackendWatch(args.database_url, made_db)
             watch.start()
         print("verifying …", flush=True)
         try:
-            subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=MEASURE_TIMEOUT)
+            timing = child_json(*me, *measuring, env=env, out=work / "timing.json", timeout=MEASURE_TIMEOUT)
         finally:
             if watch:
                 time.sleep(0.2)  # a sample after the last run
                 watch.stopping.set()
                 watch.join()
-        timing = json.loads((work / "timing.json").read_text(encoding="utf-8"))
-        if made_db:
+        if url:
             for r in [*timing["runs"], timing["single"], *([timing["before"]] if timing["before"] else [])]:
                 r["postgres_cpu_s"] = watch.used(*r["window"]) if watch else None
         meta = {
             "started": started_at,
             "total_s": time.monotonic() - t_start,
             "load_before": load_before,
-            "load_after": load(),
+            "load_after": load_average(),
             "source_before": source_before,
             "source_after": newest_source(),
         }
         body = section(args, built, timing, meta)
-    finally:
-        if made_db:
-            drop_database(args.database_url, made_db)
-        shutil.rmtree(work, ignore_errors=True)
     print(body)
     if not args.no_write:
-        write_doc("postgresql" if args.database_url else "sqlite", body)
+        write_doc("journal_verify", "postgresql" if args.database_url else "sqlite", body, title=TITLE)
         print(f"written to {DOC.relative_to(ROOT)}")
 
 

@@ -24,20 +24,18 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (  # noqa: E402 -- run as a script from the project root
+from common import (
     BENCH,
     ROOT,
     Gunicorn,
     child_env,
+    child_json,
     create_database,
     database_exists,
     drop_database,
@@ -75,14 +73,6 @@ def kind_of(name: str) -> str:
 
 
 # --- the dataset and its working copy ----------------------------------------------------------
-
-
-def child_json(script: str, *args: str, env: dict[str, str], out: Path) -> dict[str, Any]:
-    """Run a bench script in a Django child process; it writes its answer as JSON to ``out``."""
-    subprocess.run(
-        [sys.executable, str(BENCH / script), *args, "--out", str(out)], cwd=ROOT, env=env, check=True
-    )
-    return json.loads(out.read_text(encoding="utf-8"))
 
 
 def generate(env: dict[str, str], args: argparse.Namespace, manifest: Path) -> dict[str, Any]:

@@ -15,7 +15,6 @@ The figures go to docs/performance.md, in the section of this database (see benc
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import re
@@ -24,34 +23,35 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from list_pages import (
+from common import (
     DOC,
-    HEADER,
+    ROOT,
     child_env,
-    create_database,
-    drop_database,
-    is_postgres,
-    load,
+    child_json,
+    cpu_seconds,
+    database_options,
+    load_average,
     machine,
+    machine_busy,
     newest_source,
-    with_database,
+    processes,
+    scratch,
+    stored_moment,
+    write_doc,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = Path(__file__).resolve().parent
 BUILD_TIMEOUT = 300
 START_TIMEOUT = 30  # seconds for a worker to log that it started
 STOP_TIMEOUT = 15
 POLL_SECONDS = 0.5
 GOAL_P99_S = 1.0
 SLICES = 6  # the window is cut into this many slices for the p99-over-time line
-TITLE = "## paging_lag: 10,000 pages due within one minute"
+TITLE = "10,000 pages due within one minute"
 
 
 # --- the database, seen from outside -------------------------------------------------------------
@@ -88,43 +88,11 @@ class Database:
         # Django keeps SQLite datetimes as naive UTC text; always with microseconds, so they sort.
         return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
 
-    def moment(self, value: Any) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        return value
-
     def close(self) -> None:
         self.conn.close()
 
 
 # --- workers -------------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a live process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy() -> tuple[int, int]:
-    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
-
-
-def process_cpu() -> dict[int, tuple[str, float]]:
-    """CPU seconds so far of every process on the machine, with its command name."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            text = stat.read_text()
-            comm, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
-            found[int(stat.parent.name)] = (comm, (int(fields[11]) + int(fields[12])) / ticks)
-    return found
 
 
 class CpuWatch:
@@ -139,22 +107,22 @@ class CpuWatch:
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.busy = machine_busy()
-        self.first = process_cpu()
+        self.first = processes()
         self.last = dict(self.first)
 
     def sample(self) -> None:
-        self.last.update(process_cpu())
+        self.last.update(processes())
 
     def shares(self, workers: set[int]) -> dict[str, float]:
         self.sample()
         busy = machine_busy()
         wall = time.monotonic() - self.started
         used = {"workers": 0.0, "postgres": 0.0}
-        for pid, (comm, seconds) in self.last.items():
+        for pid, (comm, _group, seconds) in self.last.items():
             key = "workers" if pid in workers else "postgres" if comm == "postgres" else None
             if key:
                 before = self.first.get(pid)
-                used[key] += seconds - (before[1] if before and before[0] == comm else 0.0)
+                used[key] += seconds - (before[2] if before and before[0] == comm else 0.0)
         total = (busy[0] - self.busy[0]) / os.sysconf("SC_CLK_TCK")
         used["other"] = max(0.0, total - used["workers"] - used["postgres"])
         cores = {k: v / wall for k, v in used.items()}
@@ -262,7 +230,7 @@ def collect(db: Database, first_due: datetime, window: float) -> dict[str, Any]:
     slices: list[list[float]] = [[] for _ in range(SLICES)]
     for _pk, _page, state, due_value, sent_value, _attempts in rows:
         states[state] = states.get(state, 0) + 1
-        due, sent = db.moment(due_value), db.moment(sent_value)
+        due, sent = stored_moment(due_value), stored_moment(sent_value)
         assert due is not None
         dues.append(due)
         if state != "sent" or sent is None:
@@ -315,7 +283,7 @@ def run(
             f"(written in {plan['write_s']:.2f} s, {plan['margin_s']:.1f} s before the first due time)",
             flush=True,
         )
-        load_before = load()
+        load_before = load_average()
         watch = CpuWatch()
         finished = wait_until_sent(db, workers, plan["first_due"], args.timeout, watch)
         cores = watch.shares({w["process"].pid for w in workers})
@@ -323,7 +291,7 @@ def run(
         for worker, start in zip(workers, cpu_start, strict=True):
             with contextlib.suppress(OSError):
                 cpu.append(cpu_seconds(worker["process"].pid) - start)
-        load_after = load()
+        load_after = load_average()
     finally:
         stop_workers(workers)
         db.close()
@@ -483,26 +451,6 @@ def section(args: Any, dataset: dict[str, Any], runs: list[dict[str, Any]], meta
     )
 
 
-def write_doc(key: str, body: str) -> None:
-    """Replace this database's block; a new one goes next to the other paging_lag block (SQLite first)."""
-    begin, end = f"<!-- bench:paging_lag:{key}:begin -->", f"<!-- bench:paging_lag:{key}:end -->"
-    block = f"{begin}\n{body}\n{end}"
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    elif key == "sqlite" and "<!-- bench:paging_lag:postgresql:begin -->" in text:
-        at = text.index("<!-- bench:paging_lag:postgresql:begin -->")
-        text = text[:at] + block + "\n\n" + text[at:]
-    elif "<!-- bench:paging_lag:sqlite:end -->" in text:
-        at = text.index("<!-- bench:paging_lag:sqlite:end -->") + len("<!-- bench:paging_lag:sqlite:end -->")
-        text = text[:at] + "\n\n" + block + text[at:]
-    else:
-        text = text.rstrip("\n") + f"\n\n{TITLE}\n\n{block}\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
-
-
 def print_profile(path: Path) -> None:
     import pstats
 
@@ -535,21 +483,14 @@ def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=240, help="give up this many seconds after the first due time (240)"
     )
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server to use, e.g. postgres://postgres@127.0.0.1:5432/test: the bench "
-        "creates and drops its own databases there and never touches the named one's tables",
-    )
+    database_options(parser)
     parser.add_argument(
         "--profile",
         type=Path,
         help="run worker 1 under cProfile, save its stats as PATH-w<workers>.prof, print the top (no write)",
     )
     parser.add_argument("--timeline", action="store_true", help="print how many were sent each second")
-    parser.add_argument("--no-write", action="store_true", help="print the section, leave docs/ alone")
     args = parser.parse_args()
-    if args.database_url and not is_postgres(args.database_url):
-        parser.error("--database-url must be a postgres:// URL (SQLite is the default)")
     counts = [int(c) for c in (args.workers or ("1,2" if args.database_url else "1")).split(",")]
     if args.pages < 100 or args.window <= 0 or min(counts) < 1:
         parser.error("give at least 100 pages, a positive window and at least one worker")
@@ -557,59 +498,38 @@ def main() -> None:
     started_at = datetime.now().astimezone()
     source_before = newest_source()
     t_start = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="mamori-bench-paging-"))
-    made_dbs: list[str] = []
+    base = f"mamori_bench_{os.getpid()}_paging"
     runs = []
-    try:
-        base_url = None
-        if args.database_url:
-            base = f"mamori_bench_{os.getpid()}_paging"
-            create_database(args.database_url, base)
-            made_dbs.append(base)
-            base_url = with_database(args.database_url, base)
+    with scratch(args.database_url, base, prefix="mamori-bench-paging-") as (work, base_url):
         env = child_env(work / "base", base_url)
         env.update(MAMORI_PAGE_CHANNELS="inbox")
         print(f"building {args.pages} pages …", flush=True)
         out = work / "dataset.json"
-        subprocess.run(
-            [sys.executable, str(BENCH / "paging_dataset.py"), "--pages", str(args.pages), "--out", str(out)],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            timeout=BUILD_TIMEOUT,
+        dataset = child_json(
+            "paging_dataset.py", "--pages", str(args.pages), env=env, out=out, timeout=BUILD_TIMEOUT
         )
-        dataset = json.loads(out.read_text(encoding="utf-8"))
         print(f"  built in {dataset['build_s']} s ({dataset['database']})", flush=True)
         for n in counts:
-            data_dir = work / f"data-w{n}"
-            url = None
-            if args.database_url:
-                name = f"mamori_bench_{os.getpid()}_paging_w{n}"
-                import psycopg
+            fresh = scratch(args.database_url, f"{base}_w{n}", prefix="mamori-bench-paging-", template=base)
+            with fresh as (data_dir, url):  # a copy of the data for this run only
+                if url is None:
+                    shutil.copytree(work / "base", data_dir, dirs_exist_ok=True)
+                (work / f"w{n}").mkdir()
+                run_env = {
+                    **env,
+                    "MAMORI_DATA_DIR": str(data_dir),
+                    "MAMORI_WORKER_IDLE_SECONDS": str(args.idle),
+                    "MAMORI_CLAIM_LEASE_SECONDS": str(args.lease),
+                    "MAMORI_LOG_LEVEL": "INFO",  # "worker started" / "worker stopped after N passes"
+                }
+                if url:
+                    run_env["DATABASE_URL"] = url
 
-                with psycopg.connect(args.database_url, autocommit=True) as conn:
-                    conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{made_dbs[0]}"')
-                made_dbs.append(name)
-                url = with_database(args.database_url, name)
-                data_dir.mkdir()
-            else:
-                shutil.copytree(work / "base", data_dir)
-            (work / f"w{n}").mkdir()
-            run_env = {
-                **env,
-                "MAMORI_DATA_DIR": str(data_dir),
-                "MAMORI_WORKER_IDLE_SECONDS": str(args.idle),
-                "MAMORI_CLAIM_LEASE_SECONDS": str(args.lease),
-                "MAMORI_LOG_LEVEL": "INFO",  # "worker started" / "worker stopped after N passes"
-            }
-            if url:
-                run_env["DATABASE_URL"] = url
+                def db_open(url=url, data_dir=data_dir) -> Database:
+                    return Database(None if url else data_dir / "mamori.sqlite3", url)
 
-            def db_open(url=url, data_dir=data_dir) -> Database:
-                return Database(None if url else data_dir / "mamori.sqlite3", url)
-
-            profile = args.profile.with_name(f"{args.profile.stem}-w{n}.prof") if args.profile else None
-            runs.append(run(n, run_env, db_open, args, work, profile))
+                profile = args.profile.with_name(f"{args.profile.stem}-w{n}.prof") if args.profile else None
+                runs.append(run(n, run_env, db_open, args, work, profile))
             if profile:
                 print_profile(profile)
         meta = {
@@ -619,16 +539,12 @@ def main() -> None:
             "source_after": newest_source(),
         }
         body = section(args, dataset, runs, meta)
-    finally:
-        for name in reversed(made_dbs):
-            drop_database(args.database_url, name)
-        shutil.rmtree(work, ignore_errors=True)
     print(body)
     if args.profile:
         print("\n(profiled run: cProfile slows worker 1 down, so nothing was written to docs/)")
         return
     if not args.no_write:
-        write_doc("postgresql" if args.database_url else "sqlite", body)
+        write_doc("paging_lag", "postgresql" if args.database_url else "sqlite", body, title=TITLE)
         print(f"written to {DOC.relative_to(ROOT)}")
 
 

@@ -22,69 +22,30 @@ database (rewritten on each run; the reading around them is written by hand).
 import argparse
 import json
 import os
-import platform
-import re
 import resource
-import secrets
-import subprocess
-import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-from dataset import DESCRIPTIONS  # noqa: E402 - bench/ is not a package
+from common import child_env, child_json, database_options, machine, scratch, write_doc
+from dataset import DESCRIPTIONS, database_label, make_people, migrate_and_load_policy, setup_django
 
-BENCH = Path(__file__).resolve().parent
-DOC = ROOT / "docs" / "performance.md"
-SECTION = "## Incident register export (issue 5)"
+TITLE = "incident register export (issue 5)"  # a new section's heading; the doc has its own
 YEARS = 10
 FIRST_YEAR = 2016
 BATCH = 2000
-TITLES = DESCRIPTIONS  # the same kinds of report as the list-pages bench
 
 
 # --- the parent ----------------------------------------------------------------------------------
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def run_child(mode: str, args: argparse.Namespace, env: dict[str, str], out: Path) -> dict[str, Any]:
-    subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--incidents", str(args.incidents), "--out", str(out)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=1800,
-    )
-    return json.loads(out.read_text(encoding="utf-8"))
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-        cpu = re.search(r"model name\s*:\s*(.+)", text).group(1).strip()  # type: ignore[union-attr]
-        mem = Path("/proc/meminfo").read_text(encoding="utf-8")
-        ram = int(re.search(r"MemTotal:\s*(\d+)", mem).group(1)) / 1024 / 1024  # type: ignore[union-attr]
-    except (OSError, AttributeError):
-        ram = 0
-    return f"{cpu}, {os.cpu_count()} cores, {ram:.0f} GiB RAM, {platform.system()} {platform.release()}"
 
 
 def report(result: dict[str, Any], gen: dict[str, Any], command: str) -> str:
     lines = [
         f"### {result['database']}",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {machine()} · Python {platform.python_version()}, "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {machine()} · "
         f"Django {result['django']}, openpyxl {result['openpyxl']} (lxml: {result['lxml']}) · "
         f"`{command}`",
         "",
@@ -111,27 +72,12 @@ def report(result: dict[str, Any], gen: dict[str, Any], command: str) -> str:
     return "\n".join(lines)
 
 
-def write_doc(database: str, text: str) -> None:
-    kind = "postgresql" if database.startswith("PostgreSQL") else "sqlite"
-    start, end = f"<!-- bench:register_export:{kind}:start -->", f"<!-- bench:register_export:{kind}:end -->"
-    doc = DOC.read_text(encoding="utf-8")
-    block = f"{start}\n{text}\n{end}"
-    if start in doc and end in doc:
-        doc = doc[: doc.index(start)] + block + doc[doc.index(end) + len(end) :]
-    elif SECTION in doc:
-        doc = doc.rstrip("\n") + "\n\n" + block + "\n"
-    else:
-        doc = doc.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
-    DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--incidents", type=int, default=100_000)
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--no-write", action="store_true", help="print the figures, leave docs/ alone")
+    database_options(parser)
     parser.add_argument("--child", choices=["generate", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -139,39 +85,12 @@ def main() -> None:
         child(args)
         return
 
-    work = Path(tempfile.mkdtemp(prefix="mamori-bench-register-"))
-    env = dict(os.environ)
-    env.pop("MAMORI_PUBLIC_ONLY", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        MAMORI_DATA_DIR=str(work),
-        MAMORI_SECRET_KEY=secrets.token_urlsafe(40),
-        MAMORI_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        MAMORI_DEBUG="false",
-        MAMORI_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("DATABASE_URL", None)
-    scratch = None
-    if args.database_url:
-        import psycopg
-
-        scratch = f"mamori_bench_{os.getpid()}_register"
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        env["DATABASE_URL"] = with_database(args.database_url, scratch)
-    try:
-        gen = run_child("generate", args, env, work / "generate.json")
-        result = run_child("measure", args, env, work / "measure.json")
-    finally:
-        if scratch:
-            import psycopg
-
-            with psycopg.connect(args.database_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        for path in sorted(work.rglob("*"), reverse=True):
-            path.unlink() if path.is_file() else path.rmdir()
-        work.rmdir()
+    database = f"mamori_bench_{os.getpid()}_register"
+    with scratch(args.database_url, database, prefix="mamori-bench-register-") as (work, url):
+        env = child_env(work, url)
+        me = ("register_export.py", "--incidents", str(args.incidents), "--child")  # as a Django child
+        gen = child_json(*me, "generate", env=env, out=work / "generate.json", timeout=1800)
+        result = child_json(*me, "measure", env=env, out=work / "measure.json", timeout=1800)
     command = "python bench/register_export.py" + (
         f" --incidents {args.incidents}" if args.incidents != 100_000 else ""
     )
@@ -180,16 +99,14 @@ def main() -> None:
     text = report(result, gen, command)
     print(text)
     if not args.no_write:
-        write_doc(result["database"], text)
+        key = "postgresql" if args.database_url else "sqlite"
+        write_doc("register_export", key, text, title=TITLE, opening="start")
 
 
 # --- the children (Django) -----------------------------------------------------------------------
 
 
 def child(args: argparse.Namespace) -> None:
-    sys.path.insert(0, str(BENCH))
-    from dataset import database_label, make_people, migrate_and_load_policy, setup_django
-
     setup_django()
     if args.child == "generate":
         started = time.perf_counter()
@@ -234,7 +151,7 @@ def generate(people: dict[str, Any], n: int) -> None:
             )
             numbers[fy] = numbers.get(fy, 0) + 1
             reference = f"{wareki.reference_prefix(fy)}-{numbers[fy]:04d}"
-            title = TITLES[i % len(TITLES)]
+            title = DESCRIPTIONS[i % len(DESCRIPTIONS)]
             incidents.append(
                 Incident(
                     organization=org,

@@ -14,38 +14,18 @@ docs/performance.md between ``<!-- bench:report_documents:<db>:… -->`` markers
 import argparse
 import io
 import os
-import platform
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "performance.md"
+from common import database_options, machine, scratch, write_doc
+from dataset import database_label, setup_django
+
 ACTIONS = 500
 EVIDENCE = 100
-
-
-def scratch_database(url: str) -> tuple[str, str]:
-    """A throwaway database on the server of ``url``; the one named in the URL is only connected to."""
-    import psycopg
-
-    name = f"mamori_bench_docs_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlparse(url)
-    return name, urlunparse(parts._replace(path=f"/{name}"))
-
-
-def drop_database(url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+TITLE = "final report with 500 timeline entries and 100 evidence items"
 
 
 def build_incident() -> tuple[Any, Any]:
@@ -134,10 +114,7 @@ def measure(runs: int) -> dict[str, Any]:
     assert answer.status_code == 200, answer.status_code
     results["view_pdf"], answer = timed(lambda: client.get(pdf_url), runs)
     assert answer.status_code == 200, answer.status_code
-    if connection.vendor == "sqlite":
-        results["database"] = f"SQLite {'.'.join(map(str, connection.Database.sqlite_version_info))}"
-    else:
-        results["database"] = f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000}"
+    results["database"] = database_label()
     return results
 
 
@@ -164,59 +141,35 @@ def table(r: dict[str, Any], runs: int) -> str:
     )
 
 
-def write(section: str, key: str) -> None:
-    begin, end = f"<!-- bench:report_documents:{key}:begin -->", f"<!-- bench:report_documents:{key}:end -->"
-    text = DOC.read_text()
-    block = f"{begin}\n{section}\n{end}"
-    if begin in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        if "## report_documents" not in text:
-            text = text.rstrip() + (
-                "\n\n## report_documents: final report with 500 timeline entries and 100 evidence items\n\n"
-                "`bench/report_documents.py` (see bench/README.md).\n"
-            )
-        text = text.rstrip() + f"\n\n### {key}\n\n{block}\n"
-    DOC.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--database-url")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--no-write", action="store_true")
+    database_options(parser)
     args = parser.parse_args()
-    data_dir = tempfile.mkdtemp(prefix="mamori-bench-docs-")
-    os.environ["MAMORI_DATA_DIR"] = data_dir
-    os.environ["MAMORI_TESTING"] = "1"  # fast password hashing for the made-up people
-    os.environ["MAMORI_ALLOWED_HOSTS"] = "testserver"  # django.test.Client's host
-    scratch = None
-    if args.database_url:
-        scratch, os.environ["DATABASE_URL"] = scratch_database(args.database_url)
-    try:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+    database = f"mamori_bench_docs_{os.getpid()}"
+    with scratch(args.database_url, database, prefix="mamori-bench-docs-") as (data_dir, url):
+        # Django runs in this process (no child): its environment is this one's.
+        os.environ["MAMORI_DATA_DIR"] = str(data_dir)
+        os.environ["MAMORI_TESTING"] = "1"  # fast password hashing for the made-up people
+        os.environ["MAMORI_ALLOWED_HOSTS"] = "testserver"  # django.test.Client's host
+        os.environ.pop("DATABASE_URL", None)  # SQLite in the data dir unless --database-url
+        if url:
+            os.environ["DATABASE_URL"] = url
+        setup_django()
         results = measure(args.runs)
         from django.db import connections
 
-        connections.close_all()
-    finally:
-        if scratch:
-            drop_database(args.database_url, scratch)
-        subprocess.run(["rm", "-rf", data_dir], check=False)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        connections.close_all()  # before the database is dropped
     key = "sqlite" if not args.database_url else "postgresql"
-    section = f"{results['database']} · {machine} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
+    section = (
+        f"{results['database']} · {machine()} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
+    )
     section += table(results, args.runs)
     print(section)
     if not args.no_write:
-        write(section, key)
+        write_doc("report_documents", key, section, title=TITLE)
 
 
 if __name__ == "__main__":
