@@ -353,13 +353,19 @@ def _few_matches(found: list[Term]) -> list[int] | None:
         if sample is not None and (sample[0] >= COMMON or sample[0] * sample[1] > 4 * FEW):
             return None  # listing them through the index would cost more than walking the list
     sql, params = index_query(found, FEW + 1)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
             # An exact bitmap: a lossy one is rechecked by recomputing to_tsvector for every row. (Inside
             # a caller's transaction, this lasts until it ends: harmless, work_mem is only a ceiling.)
             cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute(sql, params)
+            ids = [row[0] for row in cursor.fetchall()]
+    else:
+        # No transaction: on SQLite one begins IMMEDIATE, i.e. takes the write lock, and a search would
+        # then wait behind every report being filed.
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = [row[0] for row in cursor.fetchall()]
     return ids if len(ids) <= FEW else None
 
 
