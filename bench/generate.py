@@ -11,9 +11,11 @@ same parameters, with ``--reuse``). Steps, each timed in the manifest:
    bulk (one password hash, their ``person.created`` entries) and roles (``assign_role``) — all dated
    just before the first fiscal year (time-machine), so that the journal reads in time order;
 2. plan every incident's life (generate_plan.py), then write it (generate_rows.py): reports, incidents,
-   search documents (``search.document``), level changes, timeline entries and the hash-chained journal
-   (generate_journal.py), through the raw connection with the big tables' indexes set aside
-   (generate_db.py); then the indexes, the full-text index (SQLite FTS5 'rebuild' and its triggers via
+   search documents (``search.document``), level changes, timeline entries, the checklist, outside
+   reports and tasks of open incidents (generate_extras.py), the escalations with their pages, deliveries
+   and attempts (generate_paging.py), evidence and its custody (generate_evidence.py), and the
+   hash-chained journal (generate_journal.py), through the raw connection with the big tables' indexes
+   set aside (generate_db.py); then the indexes, the full-text index (SQLite FTS5 'rebuild' and its triggers via
    ``search.finish_rebuild``; PostgreSQL's GIN index of migration 0009), sequences and ANALYZE;
 3. the marker (table ``bench_generated_dataset``: parameters, migrations, manifest) and the manifest.
 
@@ -37,7 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 CHUNK = 10_000  # incidents per transaction
 
 
@@ -79,6 +81,7 @@ def run(options: Options, *, progress: Callable[[str], None] = print, reuse: boo
     from django.utils import timezone
     from generate_db import Loader, datetime_of, fingerprint, read_marker, us_of, write_marker
     from generate_journal import Chain
+    from generate_paging import read_setup
     from generate_people import load_organisations, make_people
     from generate_plan import JST, YEARS, plan_incidents
     from generate_rows import TABLES, Builder
@@ -139,7 +142,8 @@ def run(options: Options, *, progress: Callable[[str], None] = print, reuse: boo
     t = step("indexes set aside", t)
     chain = Chain(loader, people.labels)  # after assign_role's entries
     first = {table: loader.max_id(table) + 1 for table, columns in TABLES.values() if columns[0] == "id"}
-    builder = Builder(orgs, people, plans, first=first, vendor=loader.vendor, rng=rng, now=now)
+    paging = read_setup(orgs)
+    builder = Builder(orgs, people, plans, first=first, vendor=loader.vendor, rng=rng, now=now, paging=paging)
     cpu = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     tallies = _load(builder, plans, loader, chain, progress, workers=options.workers)
     for name, who, before in (
@@ -236,7 +240,7 @@ def _load(
 
         chunks = iter(receive, "never")
     else:
-        chunks = _items(builder, chain, plans, lambda: False)
+        chunks = _items(builder, chain, plans, lambda: True)  # one process: encoded here, never skipped
     started, shown, done = time.perf_counter(), 0.0, 0
     try:
         for item in chunks:
@@ -313,6 +317,8 @@ def _manifest(
         }
         words["rare" if word in RARE_WORDS else "common"].append(entry)
     with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(DISTINCT incident_id) FROM incidents_evidence")
+        evidence_incidents = cursor.fetchone()[0]
         rows = {}
         for table in (
             "people_user",
@@ -326,6 +332,13 @@ def _manifest(
             "incidents_externalreport",
             "incidents_task",
             "incidents_referencecounter",
+            "incidents_incidentmember",
+            "incidents_evidence",
+            "incidents_custodyentry",
+            "paging_escalation",
+            "paging_page",
+            "paging_delivery",
+            "paging_deliveryattempt",
             "journal_journalentry",
         ):
             cursor.execute(f'SELECT COUNT(*) FROM "{table}"')  # noqa: S608 - names listed here
@@ -349,10 +362,29 @@ def _manifest(
                 "manager": people.usernames[org.bench[org.manager]],
                 "handler": people.usernames[org.bench[org.handler]],
                 "staff": people.usernames[org.bench["staff"]],
-                "bench_people": bench_people(org, people.usernames),
+                "bench_people": {
+                    key: {**person, "open_pages": tallies.open_pages[person["id"]]}
+                    for key, person in bench_people(org, people.usernames).items()
+                },
+                "escalations": {
+                    state: tallies.escalations[(i, state)]
+                    for state in ("acknowledged", "open", "due", "exhausted", "cancelled")
+                },
             }
             for i, org in enumerate(orgs)
         ],
+        "paging": {
+            "escalations": rows["paging_escalation"],
+            "open": sum(n for (_org, state), n in tallies.escalations.items() if state == "open"),
+            "due": sum(n for (_org, state), n in tallies.escalations.items() if state == "due"),
+            "exhausted": sum(n for (_org, state), n in tallies.escalations.items() if state == "exhausted"),
+            "open_pages": sum(tallies.open_pages.values()),
+        },
+        "evidence": {
+            "items": rows["incidents_evidence"],
+            "custody_entries": rows["incidents_custodyentry"],
+            "incidents": evidence_incidents,
+        },
         "largest_organization": orgs[large].key,
         "detail_targets": [builder.incident_id(p) for p in plans if p.target],
         "detail_target_actions": 200,

@@ -8,8 +8,9 @@ and triggers set aside, then rebuilt), the search index, statistics, and the mar
 The secondary indexes of the big tables are dropped before the load and re-created from their own
 definitions (sqlite_master, pg_indexes / pg_constraint) afterwards: building an index once from sorted
 rows is several times faster than keeping it up to date row by row. Unique constraints are checked when
-they come back. Should the load fail halfway, the database is left without them: start again from an
-empty database.
+they come back. On SQLite that includes the UNIQUE constraints of random values written in a table's
+definition (``RANDOM_UNIQUE``), taken out of the stored definition for the load. Should the load fail
+halfway, the database is left without them: start again from an empty database.
 """
 
 import hashlib
@@ -43,6 +44,20 @@ BIG_TABLES = (
     "incidents_levelchange",
     "incidents_incidentsearch",
     "journal_journalentry",
+    "paging_escalation",
+    "paging_page",
+    "paging_delivery",
+    "paging_deliveryattempt",
+    "incidents_evidence",
+    "incidents_custodyentry",
+)
+# SQLite keeps the index of a UNIQUE constraint of the table's definition (sqlite_autoindex_<table>_<n>)
+# and cannot drop it. For these columns of random values keeping it up to date row by row costs more than
+# the rows themselves (6 µs a row): it is set aside as well (``_set_aside_unique``).
+RANDOM_UNIQUE = (
+    ("journal_journalentry", "hash"),
+    ("paging_page", "token_hash"),
+    ("paging_delivery", "idempotency_key"),
 )
 FTS_TRIGGERS = ("incidents_search_fts_insert", "incidents_search_fts_delete", "incidents_search_fts_update")
 
@@ -68,6 +83,7 @@ class Stamps:
         # What Django's adapter writes: SQLite keeps naive UTC text, PostgreSQL parses the offset.
         self._suffix = "+00" if vendor == "postgresql" else ""
         self._dates: dict[tuple[int, str], str] = {}
+        self._days: dict[int, str] = {}  # the dates of ``db``, the most used
 
     def _text(self, us: int, sep: str) -> str:
         day, rest = divmod(us, DAY_US)
@@ -79,7 +95,20 @@ class Stamps:
 
     def db(self, us: int | None) -> str | None:
         """The column value of an instant (UTC), as ``str(datetime)`` in UTC."""
-        return None if us is None else self._text(us, " ") + self._suffix
+        if us is None:
+            return None
+        day, rest = divmod(us, DAY_US)
+        prefix = self._days.get(day)
+        if prefix is None:
+            prefix = self._days[day] = self._text(day * DAY_US, " ")[:11]
+        seconds, micro = divmod(rest, 1_000_000)
+        if micro:
+            return f"{prefix}{_CLOCK[seconds]}.{micro:06d}{self._suffix}"
+        return prefix + _CLOCK[seconds] + self._suffix
+
+    def utc_iso(self, us: int) -> str:
+        """``datetime.isoformat()`` of the instant in UTC (the journal's ``created_at`` in its hash)."""
+        return self._text(us, "T") + "+00:00"
 
     def local_iso(self, us: int) -> str:
         """``datetime.isoformat()`` of the instant in Japan time, as forms and services write it in data."""
@@ -110,6 +139,7 @@ class Loader:
         self.counts: Counter[str] = Counter()
         self._sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._deferred: list[tuple[str, str, str]] = []  # (kind, name, sql to restore)
+        self._uniques: list[tuple[str, str, str, str]] = []  # SQLite: (table, column, index, table's sql)
 
     def insert(self, table: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
@@ -144,9 +174,13 @@ class Loader:
         if self.vendor == "sqlite":
             for pragma in (
                 "foreign_keys = OFF",
+                # The rows are made valid (their JSON too): CHECK constraints need not parse each again.
+                "ignore_check_constraints = ON",
                 "synchronous = OFF",
                 "journal_mode = MEMORY",
-                "cache_size = -1000000",
+                # The unique indexes of random values (journal hashes, page tokens, delivery keys) that
+                # stay during the load: 2–3 GB at a million incidents, kept in memory.
+                "cache_size = -4000000",
                 "temp_store = MEMORY",
             ):
                 self.raw.execute(f"PRAGMA {pragma}")
@@ -159,6 +193,8 @@ class Loader:
                 for name, sql in found:
                     self.execute(f'DROP INDEX "{name}"')
                     self._deferred.append(("index", name, sql))
+            for table, column in RANDOM_UNIQUE:
+                self._set_aside_unique(table, column)
             return
         self.execute("SET synchronous_commit = off")
         with transaction.atomic(), connection.cursor() as cursor:
@@ -175,9 +211,12 @@ class Loader:
                 self._deferred.append(
                     ("constraint", name, f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
                 )
+            # Partial indexes stay (few rows, and the text PostgreSQL gives back for a condition such as
+            # ``state IN (…)`` is not the one the migration wrote).
             cursor.execute(
-                "SELECT i.indexname, i.indexdef FROM pg_indexes i"
-                " WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)"
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i JOIN pg_class x ON x.relname = i.indexname"
+                " JOIN pg_index p ON p.indexrelid = x.oid"
+                " WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s) AND p.indpred IS NULL"
                 " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
                 " ORDER BY i.indexname",
                 [list(BIG_TABLES)],
@@ -198,10 +237,74 @@ class Loader:
                 self.execute(sql)
             progress(f"  {kind} {name}: {time.perf_counter() - started:.1f} s")
         self._deferred.clear()
+        for table, column, name, original in self._uniques:
+            started = time.perf_counter()
+            self._put_back_unique(table, column, name, original)
+            progress(f"  unique {name} ({table}.{column}): {time.perf_counter() - started:.1f} s")
+        self._uniques.clear()
         if self.vendor == "sqlite":
             problems = self.raw.execute("PRAGMA foreign_key_check").fetchmany(5)
             if problems:
                 raise RuntimeError(f"foreign keys broken after the load: {problems}")
+
+    def _set_aside_unique(self, table: str, column: str) -> None:
+        """SQLite: a UNIQUE column constraint taken out of the table's stored definition (PRAGMA
+        writable_schema) and its index dropped, until ``_put_back_unique`` builds the index at once
+        (CREATE UNIQUE INDEX: sorted, and checked), gives it back its name and the definition back. The
+        file is then what SQLite makes of the table's own definition (PRAGMA integrity_check agrees:
+        bench/tests/test_generate.py runs it; the schema reads as before)."""
+        raw = self.raw
+        (original,) = raw.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        constraints = [row[1] for row in raw.execute(f'PRAGMA index_list("{table}")') if row[3] == "u"]
+        name = next(
+            n for n in constraints if [c[2] for c in raw.execute(f'PRAGMA index_info("{n}")')] == [column]
+        )
+        start = original.find(f'"{column}" ')
+        end = original.find(" UNIQUE", start)
+        # SQLite numbers these indexes in the order of the definition: only the last may be taken out.
+        if name != f"sqlite_autoindex_{table}_{len(constraints)}" or start < 0 or "," in original[start:end]:
+            raise RuntimeError(
+                f"{table}.{column}: not a UNIQUE column constraint that can be set aside ({name})"
+            )
+        temporary = f"bench_unique_{table}"
+        self._edit_schema(
+            ("UPDATE sqlite_master SET name = ?, sql = ? WHERE type = 'index' AND name = ?",
+             (temporary, f'CREATE UNIQUE INDEX "{temporary}" ON "{table}" ("{column}")', name)),
+            ("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+             (original[:end] + original[end + len(" UNIQUE") :], table)),
+        )  # fmt: skip
+        with transaction.atomic():
+            self.execute(f'DROP INDEX "{temporary}"')
+        self._uniques.append((table, column, name, original))
+
+    def _put_back_unique(self, table: str, column: str, name: str, original: str) -> None:
+        temporary = f"bench_unique_{table}"
+        with transaction.atomic():
+            self.execute(f'CREATE UNIQUE INDEX "{temporary}" ON "{table}" ("{column}")')
+        self._edit_schema(
+            (
+                "UPDATE sqlite_master SET name = ?, sql = NULL WHERE type = 'index' AND name = ?",
+                (name, temporary),
+            ),
+            ("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (original, table)),
+        )
+
+    def _edit_schema(self, *statements: tuple[str, tuple[Any, ...]]) -> None:
+        """Rows of sqlite_master changed in one transaction; the schema's version moves on, so that every
+        connection reads it again, this one at once (writable_schema RESET)."""
+        raw = self.raw
+        (version,) = raw.execute("PRAGMA schema_version").fetchone()
+        raw.execute("PRAGMA writable_schema = ON")
+        try:
+            with transaction.atomic():
+                for sql, params in statements:
+                    if raw.execute(sql, params).rowcount != 1:
+                        raise RuntimeError(f"sqlite_master: {sql} {params[-1]} changed no row")
+                raw.execute(f"PRAGMA schema_version = {int(version) + 1}")
+        finally:
+            raw.execute("PRAGMA writable_schema = RESET")
 
     def finish_search(self) -> None:
         """SQLite: the FTS5 index rebuilt from the documents and its triggers back (search.finish_rebuild,
@@ -234,6 +337,7 @@ class Loader:
         if self.vendor == "sqlite":
             for pragma in (
                 "foreign_keys = ON",
+                "ignore_check_constraints = OFF",
                 "synchronous = NORMAL",
                 "cache_size = -2000",
                 "temp_store = DEFAULT",

@@ -3,9 +3,12 @@
 What triage lists (``services.expected_obligations``: whom to tell, which outside bodies to decide on,
 the category's checklist, the records to keep, the publication decision), the reports owed to outside
 bodies with their legal clocks (``outside.body_applies`` and ``outside.clock_due``, e.g. 個人情報保護委員会
-速報 and 確報 for personal data of more than 100 people), and tasks given to a responder or a role. Only
-for open incidents: these are what the dashboard and the detail pages of current work show; the closed
-ones of earlier years carry none (the register and statistics do not read them).
+速報 and 確報 for personal data of more than 100 people) with the worker's reminders and pages
+(``outside.check_report_clocks``), and tasks given to a responder or a role. Listed at triage for its
+level and again at a level change for what the new level adds (``refresh_obligations``); each role to be
+told is paged (generate_paging.py) and its item done when someone acknowledges. Only for open incidents:
+these are what the dashboard and the detail pages of current work show; the closed ones of earlier years
+carry none (the register and statistics do not read them; their escalations are made without an item).
 """
 
 import json
@@ -16,9 +19,11 @@ from typing import Any
 
 from generate_db import Stamps, columns_of, datetime_of, us_of
 from generate_journal import Events
+from generate_paging import Paging, Subject
 from generate_people import Org
-from generate_plan import DAY_US, MINUTE_US, Plan
+from generate_plan import DAY_US, HOUR_US, MINUTE_US, Plan
 
+from mamori.incidents.choices import ObligationKind
 from mamori.incidents.models import ExternalReport, Obligation, Task
 from mamori.incidents.outside import body_applies, clock_due
 from mamori.incidents.services import expected_obligations
@@ -52,6 +57,7 @@ TASKS = (
     "所管課に注意喚起の文書を配付する",
     "バックアップの取得状況を確認する",
 )
+CLOCK = "Mamori (outside-report clock)"  # the actor of outside.check_report_clocks
 OUTCOMES = ("対応済み。記録を台帳に添付した。", "該当なしを確認した。", "関係者に連絡し、了承を得た。")
 
 
@@ -69,10 +75,11 @@ class Facts:
 
 class Extras:
     def __init__(
-        self, first: dict[str, int], labels: dict[int, str], stamps: Stamps, rng: random.Random, now: int
-    ):
+        self, first: dict[str, int], labels: dict[int, str], stamps: Stamps, rng: random.Random, now: int,
+        paging: Paging,
+    ):  # fmt: skip
         self.next = {table: first[table] for table, _columns in TABLES.values()}
-        self.labels, self.stamps, self.rng, self.now = labels, stamps, rng, now
+        self.labels, self.stamps, self.rng, self.now, self.paging = labels, stamps, rng, now, paging
 
     def _id(self, table: str) -> int:
         value = self.next[table]
@@ -90,51 +97,27 @@ class Extras:
         fields: dict[str, Any],
     ) -> tuple[int, int]:
         """Rows and journal events of one open incident (id, reference, journal label); the facts for
-        outside reports go in ``fields``. Returns (changes of the incident's version, time of the last)."""
+        outside reports go in ``fields`` (which brings the triage's level and people, and the incident
+        as paging reads it). Returns (changes of the incident's version, time of the last)."""
         if plan.triaged is None:
             return 0, 0
-        rng, stamps, now = self.rng, self.stamps, self.now
+        rng, now = self.rng, self.now
         incident_id, ref, label = incident
         org_id = org.organization.pk
         triaged = datetime_of(plan.triaged)
         # At triage nothing is known yet of the facts the outside-report rules ask for.
-        facts = Facts(plan.level, plan.category, plan.personal_data, triaged, datetime_of(plan.opened))
+        facts = Facts(
+            fields["first_level"], plan.category, plan.personal_data, triaged, datetime_of(plan.opened)
+        )
+        listed: set[str] = set()
+        self._list(rows, events, plan, org, (incident_id, ref, label), handler, facts, plan.triaged,
+                   fields["triager"], fields, listed)  # fmt: skip
+        if plan.level_change is not None and plan.level != facts.level:
+            # change_level → refresh_obligations: what the new level adds (nothing listed goes away).
+            facts.level = plan.level
+            self._list(rows, events, plan, org, (incident_id, ref, label), handler, facts, plan.level_change[0] + 1,
+                       fields["changer"], fields, listed)  # fmt: skip
         responders = org.can("respond") or org.people
-        items = expected_obligations(facts, org.policy, triaged)  # type: ignore[arg-type]
-        listed = []
-        for item in items:
-            obligation_id = self._id("incidents_obligation")
-            due = item["due_at"]
-            done_at = done_by = None
-            outcome = ""
-            if rng.random() < 0.6:
-                done_at = plan.triaged + MINUTE_US + int(rng.random() * (now - plan.triaged - MINUTE_US))
-                done_by = handler or rng.choice(responders)
-                outcome = rng.choice(OUTCOMES)
-            rows["obligations"].append(
-                (obligation_id, incident_id, item["key"], str(item["kind"]), item["role_key"], item["text"],
-                 item["basis"], stamps.db(_us(due)), stamps.db(plan.triaged), stamps.db(done_at), done_by, outcome,
-                 False)
-            )  # fmt: skip
-            listed.append(
-                {
-                    "key": item["key"],
-                    "text": item["text"],
-                    "basis": item["basis"],
-                    "due_at": due.isoformat() if due else None,
-                }
-            )
-            if done_at is not None:
-                events.add(
-                    done_at, org_id, done_by, "obligation.done", "incidents.obligation", obligation_id,
-                    item["text"][:200], {"incident": ref, "key": item["key"], "outcome": outcome},
-                )  # fmt: skip
-        triager = rng.choice(org.can("triage") or org.people)
-        if listed:
-            events.add(
-                plan.triaged + 3, org_id, triager, "incident.obligations_listed", "incidents.incident", incident_id,
-                label, {"items": listed},
-            )  # fmt: skip
         changes, last = self._tasks(rows, events, plan, org, (incident_id, ref), handler)
         if plan.personal_data:
             # outside.set_report_facts, by the handler: then the reports owed are listed with their clocks.
@@ -149,9 +132,77 @@ class Extras:
                 at, org_id, actor, "incident.report_facts", "incidents.incident", incident_id, label,
                 {"aware_at": triaged.isoformat(), "facts": facts.report_facts},
             )  # fmt: skip
-            self._outside(rows, events, plan, org, facts, (incident_id, ref), actor, at)
+            self._outside(rows, events, plan, org, facts, (incident_id, ref), actor, at, fields["subject"])
             changes, last = changes + 1, max(last, at)
         return changes, last
+
+    def _list(
+        self,
+        rows: dict[str, list[tuple[Any, ...]]],
+        events: Events,
+        plan: Plan,
+        org: Org,
+        incident: tuple[int, str, str],
+        handler: int | None,
+        facts: Facts,
+        at: int,
+        actor: int,
+        fields: dict[str, Any],
+        listed: set[str],
+    ) -> None:
+        """``refresh_obligations`` at ``at``: the items not yet listed; each role to be told is paged, its
+        item done when someone acknowledges (``paging.acknowledge``)."""
+        rng, stamps, now, paging = self.rng, self.stamps, self.now, self.paging
+        incident_id, ref, label = incident
+        org_id = org.organization.pk
+        responders = org.can("respond") or org.people
+        rules = {rule[0]: rule for rule in paging.notify_rules(plan.org, facts.level)}
+        items = [
+            i for i in expected_obligations(facts, org.policy, datetime_of(at)) if i["key"] not in listed
+        ]  # type: ignore[arg-type]
+        entries = []
+        for item in items:
+            listed.add(item["key"])
+            obligation_id = self._id("incidents_obligation")
+            due = item["due_at"]
+            done_at = done_by = None
+            outcome = ""
+            notify = item["kind"] == ObligationKind.NOTIFY
+            if notify:
+                answer = paging.start(
+                    fields["subject"], key=item["key"], role=item["role_key"], text=item["text"],
+                    basis=item["basis"], minutes=rules[item["key"]][4], at=at + 2, actor=actor,
+                    obligation=obligation_id,
+                )  # fmt: skip
+                if answer is not None:
+                    done_at, done_by, acting = answer
+                    outcome = paging.outcome(done_by, acting)
+            elif rng.random() < 0.6:
+                done_at = at + MINUTE_US + int(rng.random() * max(0, now - at - MINUTE_US))
+                done_by = handler or rng.choice(responders)
+                outcome = rng.choice(OUTCOMES)
+            rows["obligations"].append(
+                (obligation_id, incident_id, item["key"], str(item["kind"]), item["role_key"], item["text"],
+                 item["basis"], stamps.db(_us(due)), stamps.db(at), stamps.db(done_at), done_by, outcome, False)
+            )  # fmt: skip
+            entries.append(
+                {
+                    "key": item["key"],
+                    "text": item["text"],
+                    "basis": item["basis"],
+                    "due_at": due.isoformat() if due else None,
+                }
+            )
+            if done_at is not None and not notify:
+                events.add(
+                    done_at, org_id, done_by, "obligation.done", "incidents.obligation", obligation_id,
+                    item["text"][:200], {"incident": ref, "key": item["key"], "outcome": outcome},
+                )  # fmt: skip
+        if entries:
+            events.add(
+                at + 3, org_id, actor, "incident.obligations_listed", "incidents.incident", incident_id, label,
+                {"items": entries},
+            )  # fmt: skip
 
     def _outside(
         self,
@@ -163,8 +214,10 @@ class Extras:
         incident: tuple[int, str],
         actor: int,
         at: int,
+        subject: Subject,
     ) -> None:
-        """``outside.refresh_external_reports`` after the facts: each report owed, with its legal clock."""
+        """``outside.refresh_external_reports`` after the facts: each report owed, with its legal clock,
+        and the worker's reminders until it was sent (or now)."""
         rng, stamps, now = self.rng, self.stamps, self.now
         incident_id, ref = incident
         for body in org.policy.outside_bodies:
@@ -176,19 +229,24 @@ class Extras:
                 status, sent_reference = "due", ""
                 sent_at: int | None = None
                 handled_by: int | None = None
-                next_check: int | None = due - DAY_US
                 if rng.random() < (0.8 if due < now else 0.3):
                     sent_at = min(now, due) - int(
                         rng.random() * max(0, min(due - at - MINUTE_US, 2 * DAY_US))
                     )
                     sent_at = max(sent_at, at + 2)
-                    status, sent_reference, next_check = "sent", f"受付番号{rng.randrange(10**6):06d}", None
+                    status, sent_reference = "sent", f"受付番号{rng.randrange(10**6):06d}"
                     handled_by = rng.choice(org.can("respond") or org.people)
                 basis = clock.basis or body.basis or ""
+                marks = [("overdue", due)] + [(f"{h}h", due - h * HOUR_US) for h in clock.remind_hours_before]
+                reminded, next_check = self._remind(
+                    subject, (report_id, body.name, clock.label, basis), body.decided_by or org.policy.escalation.fallback_role,
+                    marks, at, sent_at or now,
+                )  # fmt: skip
+                next_check = None if sent_at is not None else next_check
                 rows["external_reports"].append(
                     (report_id, incident_id, body.key, body.name, clock.kind, clock.label, basis, clock.form,
                      body.decided_by or "", stamps.db(due), status, "", stamps.db(sent_at), sent_reference, "",
-                     handled_by, stamps.db(at), "[]", stamps.db(next_check), None, "")
+                     handled_by, stamps.db(at), json.dumps(reminded), stamps.db(next_check), None, "")
                 )  # fmt: skip
                 events.add(
                     at + 1, org.organization.pk, actor, "external_report.listed",
@@ -204,6 +262,47 @@ class Extras:
                          "sent_at": datetime_of(sent_at).isoformat(), "sent_reference": sent_reference,
                          "next_check_at": None},
                     )  # fmt: skip
+
+    def _remind(
+        self,
+        subject: Subject,
+        report: tuple[int, str, str, str],
+        role: str,
+        marks: list[tuple[str, int]],
+        listed: int,
+        stop: int,
+    ) -> tuple[list[str], int | None]:
+        """``outside.check_report_clocks`` from the listing until ``stop`` (sent, or now): a reminder
+        before the deadline and a page when it passed, each an escalation of the deciding role.
+        Returns (the marks done, the next check)."""
+        paging, rng = self.paging, self.rng
+        report_id, body_name, label, basis = report
+        reminded: list[str] = []
+        next_check: int | None = listed
+        while next_check is not None:
+            check = next_check + rng.randint(1_000_000, 8_000_000)  # the worker looks every few seconds
+            if check > stop:
+                break
+            overdue = marks[0][1] <= check
+            firing = [mark for mark, moment in marks if mark not in reminded and moment <= check]
+            if any(m == "overdue" or not overdue for m in firing) and paging.needs_grant(
+                subject, role, check
+            ):
+                # grant_for_duty cannot add people in the worker's name (added_by is a person): the
+                # check fails and is tried again, without end; nothing of it is kept.
+                break
+            for mark in firing:
+                if mark == "overdue" or not overdue:
+                    words = paging.setup.text["overdue" if mark == "overdue" else "due"]
+                    paging.start(
+                        subject, key=f"outside:{report_id}:{mark}", role=role,
+                        text=words % {"report": label, "body": body_name, "due": paging.local_text(marks[0][1])},
+                        basis=basis, minutes=None, at=check, actor=CLOCK,
+                    )  # fmt: skip
+                reminded.append(mark)
+            upcoming = [moment for mark, moment in marks if mark not in reminded and moment > check]
+            next_check = min(upcoming) if upcoming else None
+        return reminded, next_check
 
     def _tasks(
         self,

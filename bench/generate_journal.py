@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from generate_db import Loader, columns_of, datetime_of
+import orjson
+from generate_db import Loader, columns_of
 
-from mamori.journal.chain import GENESIS_HASH, entry_hash, entry_payload
+from mamori.journal.chain import GENESIS_HASH, entry_hash
 from mamori.journal.models import JournalEntry, JournalHead
 
 HOUR_US = 3_600_000_000
@@ -39,8 +40,9 @@ ENTRY_COLUMNS = columns_of(
 )
 LIMITS = {f.name: f.max_length for f in JournalEntry._meta.concrete_fields if f.max_length}
 
-# (time µs, order, organization id, actor id or None, action, object type, object id, object label, data)
-Event = tuple[int, int, int | None, int | None, str, str, str, str, dict[str, Any]]
+# (time µs, order, organization id, actor: a person's id, a name (``record(actor="Mamori (escalation)")``)
+# or None, action, object type, object id, object label, data)
+Event = tuple[int, int, int | None, int | str | None, str, str, str, str, dict[str, Any]]
 # An entry's columns up to its data, then the canonical bytes before and after the previous hash.
 Encoded = tuple[Any, ...]
 # Stands for the previous entry's hash in the canonical text: 64 characters JSON leaves as they are.
@@ -77,7 +79,7 @@ class Events:
         self,
         at: int,
         organization: int | None,
-        actor: int | None,
+        actor: int | str | None,
         action: str,
         object_type: str,
         object_id: int | str,
@@ -140,30 +142,38 @@ class Chain:
         self.actions: Counter[str] = Counter()
 
     def encode(self, events: list[Event], *, system_label: str = "system") -> list[Encoded]:
-        """The entries of ``events`` (in time order) without their hashes; numbers them from the last."""
+        """The entries of ``events`` (in time order) without their hashes; numbers them from the last.
+
+        The canonical text is written by orjson, which writes str, int, bool, None, lists and dicts with
+        sorted keys byte for byte as ``chain.canonical`` does (mamori/journal/scan.py relies on it too,
+        and its tests check every code point); the generated data hold nothing else (no floats). The
+        instant is given as the text ``isoformat`` writes. ``link`` rehashes a sample with ``entry_hash``."""
         labels, stamps = self.labels, self.stamps
-        # chain.canonical's json.dumps arguments, with the encoder made once (check_circular changes
-        # nothing in the text of data without cycles).
-        dumps = json.JSONEncoder(
-            ensure_ascii=False, separators=(",", ":"), sort_keys=True, check_circular=False
-        ).encode
+        dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
         out: list[Encoded] = []
         seq, next_id = self.last_seq, self.next_id
         limit = LIMITS["object_label"]
         for at, _order, organization, actor, action, object_type, object_id, object_label, data in events:
             seq += 1
-            label = labels[actor] if actor is not None else system_label
-            entry = _Entry(
-                seq, datetime_of(at), organization, actor, label, action, object_type, object_id,
-                object_label[:limit], data, PLACEHOLDER,
-            )  # fmt: skip
-            text = dumps(entry_payload(entry)).encode()
+            if actor is None:
+                label = system_label
+            elif actor.__class__ is str:  # the system acting under a name of its own
+                label, actor = actor, None
+            else:
+                label = labels[actor]
+            object_label = object_label[:limit]
+            payload = {
+                "seq": seq, "created_at": stamps.utc_iso(at), "organization": organization, "actor": actor,
+                "actor_label": label, "action": action, "object_type": object_type, "object_id": object_id,
+                "object_label": object_label, "data": data, "prev_hash": PLACEHOLDER,
+            }  # fmt: skip
+            text = dumps(payload, option=sort_keys)
             cut = text.rindex(PLACEHOLDER_BYTES)
             # The stored details: the canonical text's own "data" value (any JSON of the dict would do).
             data_json = text[text.index(b',"data":') + 8 : text.rindex(b',"object_id":')].decode()
             out.append(
                 (next_id, seq, stamps.db(at), organization, actor, label, action, object_type, object_id,
-                 entry.object_label, data_json, text[:cut], text[cut + 64 :])
+                 object_label, data_json, text[:cut], text[cut + 64 :])
             )  # fmt: skip
             next_id += 1
         self.last_seq, self.next_id = seq, next_id

@@ -64,6 +64,7 @@ class Plan:
     duplicates: list[int] = field(default_factory=list)
     actions: int = 0
     target: bool = False
+    unanswered: str = ""  # its report's escalation: "" answered, or nobody answers: waiting | due | exhausted
 
 
 def _lognormal(rng: random.Random, median_us: float, sigma: float, low: float, high: float) -> int:
@@ -111,6 +112,7 @@ def plan_incidents(
         plan.kind = rng.choices(kinds, cum_weights=cumulative)[0]
         _fate(plan, orgs[plan.org], rng, now)
     _choose_targets(plans, orgs, targets, rng, now)
+    _choose_unanswered(plans, orgs, rng, now)
     _share_actions(plans, actions - DETAIL_ACTIONS * sum(p.target for p in plans), rng)
     return plans
 
@@ -252,6 +254,36 @@ def _choose_targets(plans: list[Plan], orgs: list[Org], count: int, rng: random.
         if plan.level_change and plan.level_change[0] >= now:
             plan.level_change = None
         plan.actions = DETAIL_ACTIONS
+
+
+OPEN = frozenset({"received", "triage", "responding", "recovering", "preventing"})
+
+
+def _choose_unanswered(plans: list[Plan], orgs: list[Org], rng: random.Random, now: int) -> None:
+    """Of each organisation's reports still open, the escalation of a few nobody has answered yet
+    (generate_paging.py): the three latest (waiting, one of them overdue for the worker; exhausted if the
+    chain already ran out), and a few of the days and weeks before, long exhausted: the banner on every
+    page. More of them in the larger organisations."""
+    latest: list[list[Plan]] = [[] for _ in orgs]
+    weeks: list[list[Plan]] = [[] for _ in orgs]  # opened two days to two months ago
+    older: list[list[Plan]] = [[] for _ in orgs]  # before: open for months or years
+    for plan in reversed(plans):
+        if plan.state not in OPEN or plan.merged_into is not None:
+            continue
+        if len(latest[plan.org]) < 3:
+            latest[plan.org].append(plan)
+        elif plan.opened <= now - 60 * DAY_US:
+            older[plan.org].append(plan)
+        elif plan.opened <= now - 2 * DAY_US:
+            weeks[plan.org].append(plan)
+    largest = max(org.incident_share for org in orgs)
+    for i, org in enumerate(orgs):
+        for plan, mode in zip(latest[i], ("waiting", "due", "waiting"), strict=False):
+            plan.unanswered = mode
+        candidates = weeks[i] or older[i]
+        candidates = [p for p in candidates if not p.target] or candidates
+        for plan in rng.sample(candidates, min(len(candidates), 1 + round(2 * org.incident_share / largest))):
+            plan.unanswered = "exhausted"
 
 
 STATE_WEIGHT = {"responding": 1.5, "recovering": 2.5, "preventing": 3.5, "closed": 4.0}

@@ -2,23 +2,28 @@
 
 Per incident, what the services would have written: its report (``submit_report``), the incident,
 its search document (``search.document``, as ``search.reindex`` builds it), level changes (``triage``,
-``change_level``), timeline entries (``record_action``), and the journal events of each step with the
-data those services record. Ids are given here, so children point at parents without reading back.
-A duplicate report opens its own incident, which triage then merges into the first (``merge``): its
+``change_level``), timeline entries (``record_action``), the escalations these start (generate_paging.py),
+evidence (generate_evidence.py), and the journal events of each step with the data those services
+record. Ids are given here, so children point at parents without reading back. A duplicate report opens its own incident, which triage then merges into the first (``merge``): its
 report moves there, as do its words in the search document.
 """
 
 import hashlib
 import random
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from generate_corpus import LEVEL_CHANGE_REASONS, NOT_INCIDENT_REASONS, PUBLICATION_REASONS, TRIAGE_REASONS
 from generate_db import Stamps, columns_of
+from generate_evidence import TABLES as EVIDENCE_TABLES
+from generate_evidence import EvidenceMaker
 from generate_extras import TABLES as EXTRA_TABLES
 from generate_extras import Extras
 from generate_journal import Event, Events
+from generate_paging import TABLES as PAGING_TABLES
+from generate_paging import Paging, PagingSetup, Subject
 from generate_people import Org, People
 from generate_plan import MINUTE_US, Plan
 from generate_texts import COMMON_WORDS, RARE_WORDS, Texts, person_name
@@ -59,6 +64,8 @@ TABLES = {
     "levels": ("incidents_levelchange", LEVEL_COLUMNS),
     "actions": ("incidents_action", ACTION_COLUMNS),
     **EXTRA_TABLES,
+    **PAGING_TABLES,
+    **EVIDENCE_TABLES,
 }
 OPEN_STATES = frozenset({"responding", "recovering", "preventing"})
 Rows = dict[str, list[tuple[Any, ...]]]
@@ -100,6 +107,8 @@ class Tallies:
     words: dict[str, Counter[int]]  # word → organisation (index) → incidents whose document holds it
     states: Counter[tuple[int, str, int | None, int]]  # (organisation, state, level, fiscal year) → incidents
     counters: dict[tuple[int, int], int]  # (organisation, fiscal year) → last number handed out
+    escalations: Counter[tuple[int, str]]  # (organisation, state now; "due": open and overdue) → escalations
+    open_pages: Counter[int]  # person → pages waiting for them now
 
 
 class Builder:
@@ -116,6 +125,7 @@ class Builder:
         vendor: str,
         rng: random.Random,
         now: int,
+        paging: PagingSetup,
     ):
         self.orgs, self.people, self.plans = orgs, people, plans
         self.rng, self.now = rng, now
@@ -127,7 +137,9 @@ class Builder:
         self.report_base = first["intake_report"] - 1
         self.next_action = first["incidents_action"]
         self.next_level_change = first["incidents_levelchange"]
-        self.extras = Extras(first, people.labels, self.stamps, rng, now)
+        self.paging = Paging(orgs, paging, people, first, self.events, self.stamps, rng, now)
+        self.extras = Extras(first, people.labels, self.stamps, rng, now, self.paging)
+        self.evidence = EvidenceMaker(first, people.labels, self.stamps, rng, now)
         self.stash: dict[int, dict[str, Any]] = {}  # duplicate's slot → its report, made with its target's
         self.references = [""] * len(plans)
         self.words = {w: [search.pattern(t) for t in search.terms(w)] for w in (*COMMON_WORDS, *RARE_WORDS)}
@@ -154,13 +166,15 @@ class Builder:
     def chunk(self, plans: list[Plan], before: int | None) -> tuple[Rows, list[Event]]:
         """Rows of ``plans`` and the journal events earlier than ``before`` (the next chunk's first report;
         None: all that are left)."""
-        self.rows = {name: [] for name in TABLES}
+        self.rows = self.paging.rows = {name: [] for name in TABLES}
         for plan in plans:
             self._incident(plan)
         return self.rows, self.events.due(before)
 
     def tallies(self) -> Tallies:
-        return Tallies(self.word_counts, self.tally, self.counters)
+        return Tallies(
+            self.word_counts, self.tally, self.counters, self.paging.states, self.paging.open_pages
+        )
 
     def _report(self, plan: Plan, org: Org, texts: Texts) -> dict[str, Any]:
         """The report that came in at ``plan.opened``: its texts, channel and who made or logged it."""
@@ -226,6 +240,13 @@ class Builder:
             label,
             {"reference": ref, "policy_version": org.policy_version, "title": title},
         )
+        finished = plan.closed if plan.state in ("closed", "merged", "not_incident") else None
+        subject = Subject(plan.org, org_id, incident_id, ref, title, label, finished, plan.state)
+        for rule in org.policy.escalation.on_report:  # submit_report: who is told of every new report
+            self.paging.start(
+                subject, key=f"report:{rule.role}", role=rule.role, text=rule.text, basis=rule.basis or "",
+                minutes=rule.within_minutes, at=plan.opened + 2, actor=actor, mode=plan.unanswered,
+            )  # fmt: skip
         searched = Searched(ref, title, "", report["affected_systems"], "", "", "")
         # A merged incident's report has moved to the incident it was merged into.
         reports = [] if plan.merged_into is not None else [(ref, report["location"], report["description"])]
@@ -238,7 +259,7 @@ class Builder:
             reports.append((self.reference(self.plans[duplicate]), copy["location"], copy["description"]))
         texts.context = context  # the incident's own department, system… for its later texts
         version, updated = 1, plan.opened
-        fields: dict[str, Any] = {"handler": None, "publication": ("", ""), "aware": None}
+        fields: dict[str, Any] = {"handler": None, "publication": ("", ""), "aware": None, "subject": subject}
         if plan.outcome == "merged":
             version, updated = self._merge(plan, target, org_id, incident_id, label, ref)
         else:
@@ -246,6 +267,11 @@ class Builder:
         if plan.state in OPEN_STATES:
             changes, last = self.extras.add(
                 self.rows, events, plan, org, (incident_id, ref, label), fields["handler"], fields
+            )
+            version, updated = version + changes, max(updated, last)
+        if plan.outcome == "incident":
+            changes, last = self.evidence.add(
+                self.rows, events, plan, org, texts, (incident_id, ref), fields["handler"]
             )
             version, updated = version + changes, max(updated, last)
         for duplicate in plan.duplicates:
@@ -321,10 +347,15 @@ class Builder:
         fields: dict[str, Any],
     ) -> tuple[int, int]:
         """Triage, handler, level changes, timeline, transitions and closure of one incident, as the
-        services record them. Returns (version, updated_at)."""
+        services record them, with the escalations they start (``refresh_obligations`` at triage and at a
+        level change — for open incidents by generate_extras.py, with their checklist —, and the policy's
+        ``on_transition`` ones). Returns (version, updated_at)."""
         rng, events = self.rng, self.events
         org_id = org.organization.pk
         version, updated = 1, plan.opened
+        subject: Subject = fields["subject"]
+        unlisted = plan.state not in OPEN_STATES  # no checklist kept: paged here (else generate_extras.py)
+        bumps: list[int] = []  # moments the incident's version went up, but its timeline entries
         triagers = org.can("triage") or org.people
         responders = org.can("respond") or org.people
         if plan.start_triage is not None:
@@ -333,6 +364,7 @@ class Builder:
                 incident_id, label, {"from": "received", "to": "triage"},
             )  # fmt: skip
             version, updated = version + 1, plan.start_triage
+            bumps.append(plan.start_triage)
         handler = None
         if plan.handler_at is not None:
             handler = org.bench[org.handler] if plan.target or rng.random() < 0.2 else rng.choice(responders)
@@ -352,12 +384,19 @@ class Builder:
                 },
             )  # fmt: skip
             version, updated = version + 1, plan.triaged
+            bumps.append(plan.triaged)
+            fields.update(triager=triager, first_level=plan.level)
+            subject.restricted_from = plan.triaged if plan.restricted else None
             if is_incident and plan.level is not None:
                 self._level_change(
                     plan, incident_id, label, org_id, triager, plan.triaged, None, plan.level, reason
                 )
+                if unlisted:
+                    self._notify(subject, plan.level, plan.triaged + 2, triager, set())
             if plan.personal_data:
                 fields["aware"] = plan.triaged
+            name = "triage_respond" if is_incident else "triage_not_incident"
+            self._on_transition(subject, name, plan.triaged + 5, triager, version)
         if plan.handler_at is not None and handler is not None:
             events.add(
                 plan.handler_at, org_id, rng.choice(org.can("assign") or triagers), "incident.handler_assigned",
@@ -365,17 +404,26 @@ class Builder:
                 {"from": None, "to": self.people.labels[handler], "handler_id": handler},
             )  # fmt: skip
             version, updated = version + 1, max(updated, plan.handler_at)
+            bumps.append(plan.handler_at)
+            subject.handler, subject.handler_at = handler, plan.handler_at
         if plan.level_change is not None and plan.level is not None:
             at, new = plan.level_change
             reason = texts.any_of(LEVEL_CHANGE_REASONS)
-            self._level_change(
-                plan, incident_id, label, org_id, rng.choice(triagers), at, plan.level, new, reason
-            )
+            changer = fields["changer"] = rng.choice(triagers)
+            self._level_change(plan, incident_id, label, org_id, changer, at, plan.level, new, reason)
+            if unlisted:
+                known = {rule[0] for rule in self.paging.notify_rules(plan.org, plan.level)}
+                self._notify(subject, new, at + 3, changer, known)
             plan.level = new
             version, updated = version + 1, max(updated, at)
-        last = self._actions(plan, org, texts, incident_id, handler, responders)
-        if last:
-            version, updated = version + plan.actions, max(updated, last)
+            bumps.append(at)
+        moments = self._actions(plan, org, texts, incident_id, handler, responders)
+        if moments:
+            version, updated = version + plan.actions, max(updated, moments[-1])
+
+        def version_at(moment: int) -> int:  # the incident's version after a change at ``moment``
+            return 1 + sum(b <= moment for b in bumps) + bisect_right(moments, moment)
+
         actor = handler or rng.choice(responders)
         for moment, name, before, after in (
             (plan.contained, "start_recovery", "responding", "recovering"),
@@ -387,6 +435,8 @@ class Builder:
                     {"from": before, "to": after},
                 )  # fmt: skip
                 version, updated = version + 1, max(updated, moment)
+                bumps.append(moment)
+                self._on_transition(subject, name, moment + 1, actor, version_at(moment))
         if plan.state == "closed" and plan.closed is not None:
             closure = texts.closure(plan.kind, searched.title)
             searched.summary = closure["summary"]
@@ -395,14 +445,35 @@ class Builder:
             publish = plan.level is not None and plan.level >= 3 and rng.random() < 0.5
             fields["publication"] = ("publish", PUBLICATION_REASONS[1]) if publish else (
                 "not_publish", PUBLICATION_REASONS[0])  # fmt: skip
+            closer = rng.choice(org.can("close") or triagers)
             events.add(
-                plan.closed, org_id, rng.choice(org.can("close") or triagers), "incident.close",
+                plan.closed, org_id, closer, "incident.close",
                 "incidents.incident", incident_id, label, {"from": "preventing", "to": "closed", **closure},
             )  # fmt: skip
             version, updated = version + 1, max(updated, plan.closed)
+            bumps.append(plan.closed)
+            self._on_transition(subject, "close", plan.closed + 1, closer, version_at(plan.closed))
         elif plan.state == "not_incident":
             updated = max(updated, plan.closed or updated)
         return version, updated
+
+    def _notify(self, subject: Subject, level: int, at: int, actor: int, known: set[str]) -> None:
+        """``refresh_obligations`` of an incident closed since (its checklist is not kept here): each role
+        the level names and not yet told is paged."""
+        for key, role, text, basis, minutes in self.paging.notify_rules(subject.org, level):
+            if key not in known:
+                self.paging.start(
+                    subject, key=key, role=role, text=text, basis=basis, minutes=minutes, at=at, actor=actor
+                )
+
+    def _on_transition(self, subject: Subject, name: str, at: int, actor: int, version: int) -> None:
+        """``page_on_transition``: the roles the policy ties to this change of state (keyed by the
+        incident's version then, counting the steps dated here: not tasks, checklist or evidence)."""
+        for rule in self.orgs[subject.org].policy.escalation.on_transition.get(name, []):  # type: ignore[call-overload]
+            self.paging.start(
+                subject, key=f"transition:{name}:{rule.role}:{version}", role=rule.role, text=rule.text,
+                basis=rule.basis or "", minutes=rule.within_minutes, at=at, actor=actor,
+            )  # fmt: skip
 
     def _level_change(
         self, plan: Plan, incident_id: int, label: str, org_id: int, actor: int, at: int,
@@ -418,11 +489,11 @@ class Builder:
 
     def _actions(
         self, plan: Plan, org: Org, texts: Texts, incident_id: int, handler: int | None, responders: list[int]
-    ) -> int:
+    ) -> list[int]:
         """``plan.actions`` timeline entries between the report (or triage) and the closure (or now),
-        each with its ``action.recorded`` entry; returns when the last was recorded (0 if none)."""
+        each with its ``action.recorded`` entry; returns when they were recorded, in order."""
         if not plan.actions:
-            return 0
+            return []
         rng, stamps, events = self.rng, self.stamps, self.events
         org_id = org.organization.pk
         start = plan.triaged if plan.triaged is not None and plan.outcome == "incident" else plan.opened
@@ -454,4 +525,4 @@ class Builder:
                 {"incident": ref, "phase": phase, "description": description, "taken_at": stamps.local_iso(taken),
                  "emergency_action": ""},
             )  # fmt: skip
-        return moments[-1]
+        return moments

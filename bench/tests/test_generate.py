@@ -4,10 +4,12 @@ the detail page shows its 200 timeline entries — and the load left the schema 
 
 import time
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -19,12 +21,25 @@ from mamori import wareki
 from mamori.accounts.middleware import REAUTH_KEY
 from mamori.accounts.rules import needs_second_factor
 from mamori.incidents import access, search
-from mamori.incidents.models import Action, Incident, ReferenceCounter
+from mamori.incidents.models import (
+    Action,
+    CustodyEntry,
+    Evidence,
+    Incident,
+    IncidentMember,
+    Obligation,
+    ReferenceCounter,
+)
 from mamori.intake.models import Report
 from mamori.intake.services import ReportInput, submit_report
 from mamori.journal.models import JournalEntry
 from mamori.journal.verify import verify_chain
+from mamori.paging.models import Delivery, DeliveryAttempt, Escalation, Page
+from mamori.paging.services import acknowledge, chain_for, page_for_token
+from mamori.paging.tokens import page_token
+from mamori.paging.transports import channels_in_use
 from mamori.people.models import Organization, User
+from mamori.policy.services import document_of
 
 SMALL = Options(incidents=300, actions=900, people=60, detail_targets=2)
 
@@ -177,3 +192,135 @@ def test_reuse_keeps_a_dataset_of_the_same_parameters(dataset):
         )
     assert Incident.objects.count() == 300
     assert set(BIG_TABLES) <= set(connection.introspection.table_names())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paging_and_evidence_read_as_the_services_left_them(dataset):
+    """Every report paged who the policy names, triage and the transitions more; nearly all answered,
+    a few chains exhausted and never answered (the banner); evidence with its custody. The journal
+    holds each step, the pages show it, and the services go on from there."""
+    manifest, _before = dataset
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA integrity_check")  # the unique indexes set aside during the load
+            assert cursor.fetchall() == [("ok",)]
+    for table in ("paging_escalation", "paging_page", "paging_delivery", "paging_deliveryattempt",
+                  "incidents_evidence", "incidents_custodyentry"):  # fmt: skip
+        assert manifest["rows"][table] > 0, table
+    counted = Counter(JournalEntry.objects.values_list("action", flat=True))
+
+    # Who is paged: each report's on_report escalations, triage's by level, the transitions'.
+    escalations = list(Escalation.objects.select_related("incident__policy"))
+    assert len(escalations) == manifest["paging"]["escalations"] == counted["escalation.started"]
+    by_incident: dict[int, set[str]] = {}
+    for escalation in escalations:
+        by_incident.setdefault(escalation.incident_id, set()).add(escalation.key)
+    policies: dict[int, Any] = {}
+    for incident in Incident.objects.select_related("policy"):
+        policy = policies.setdefault(incident.policy_id, document_of(incident.policy))
+        keys = by_incident.get(incident.pk, set())
+        assert {f"report:{r.role}" for r in policy.escalation.on_report} <= keys, incident
+        if (
+            incident.level is not None
+            and not incident.level_changes.filter(from_level__isnull=False).exists()
+        ):
+            notified = {k for k in keys if k.startswith("notify:")}
+            assert notified == {f"notify:{n.role}" for n in policy.level(incident.level).notify}, incident
+        if incident.state == "closed":
+            closing = {f"transition:close:{r.role}" for r in policy.escalation.on_transition.get("close", [])}
+            assert closing == {k.rsplit(":", 1)[0] for k in keys if k.startswith("transition:close:")}
+    states = Counter(e.state for e in escalations)
+    assert states["acknowledged"] / len(escalations) > 0.95
+    for escalation in escalations:
+        policy = policies[escalation.incident.policy_id]
+        assert escalation.chain == chain_for(policy, escalation.incident.organization_id, escalation.role_key)
+        pages = list(escalation.pages.all())
+        assert pages and all(
+            p.deadline - p.paged_at == timedelta(minutes=escalation.ack_minutes) for p in pages
+        )
+        open_pages = [p for p in pages if p.state == "open"]
+        if escalation.state == "acknowledged":
+            (answered,) = [p for p in pages if p.state == "acknowledged"]
+            assert answered.recipient_id == escalation.acknowledged_by_id and not open_pages
+            assert answered.acknowledged_at == escalation.acknowledged_at and escalation.next_check_at is None
+        elif escalation.state == "open":
+            assert len(open_pages) == 1 and escalation.next_check_at == open_pages[0].deadline
+        elif escalation.state == "exhausted":
+            assert escalation.step == len(escalation.chain) and escalation.next_check_at is None
+            assert open_pages and all(p.is_fallback for p in open_pages)
+    assert counted["page.sent"] == Page.objects.filter(is_fallback=False).count()
+    assert counted["page.acknowledged"] == states["acknowledged"]
+    exhausted_ever = Escalation.objects.filter(pages__is_fallback=True).distinct().count()
+    assert counted["escalation.exhausted"] == exhausted_ever >= states["exhausted"] > 0
+
+    # Each page sent on every channel in use, each try kept; tokens as _create_page makes them.
+    channels = channels_in_use()
+    assert Delivery.objects.count() == Page.objects.count() * len(channels)
+    for delivery in Delivery.objects.filter(state="sent").annotate(kept=Count("tries"))[:500]:
+        assert delivery.kept == delivery.attempts >= 1 and delivery.sent_at >= delivery.next_attempt_at
+    assert DeliveryAttempt.objects.filter(ok=True).count() == Delivery.objects.filter(state="sent").count()
+    page = Page.objects.filter(state="open").select_related("escalation__incident").first()
+    assert page is not None and len(page.token_salt) == 32
+    assert page_for_token(page_token(page.token_salt)) == page, "the link in the message works"
+
+    # The checklist of open incidents: a role to be told is done when someone acknowledged.
+    for obligation in Obligation.objects.filter(kind="notify"):
+        escalation = Escalation.objects.get(obligation=obligation)
+        assert (obligation.done_at is not None) == (escalation.state == "acknowledged"), obligation
+        assert obligation.done_by_id == escalation.acknowledged_by_id
+    # People told of a restricted incident who would not see it are added by name.
+    for member in IncidentMember.objects.select_related("incident"):
+        assert member.incident.restricted
+    assert counted["incident.member_added"] == IncidentMember.objects.count()
+
+    # Evidence of a share of the incidents, each item with its custody.
+    handled = Incident.objects.exclude(level__isnull=True).count()
+    kept = manifest["evidence"]["incidents"]
+    assert 0.05 * handled < kept < 0.4 * handled
+    assert counted["evidence.added"] == Evidence.objects.count() == manifest["evidence"]["items"]
+    assert counted["evidence.custody"] == CustodyEntry.objects.exclude(event="collected").count()
+    for item in Evidence.objects.prefetch_related("custody"):
+        first = item.custody.all()[0]
+        assert (first.event, first.at, first.recorded_by_id) == (
+            "collected",
+            item.collected_at,
+            item.collected_by_id,
+        )
+        assert not item.file and bool(item.original_name) == bool(item.sha256) == (item.size is not None)
+        assert not item.sha256 or len(item.sha256) == 64
+    assert all(1 <= n <= 5 for n in Counter(Evidence.objects.values_list("incident", flat=True)).values())
+
+    # The CSIRT manager's dashboard lists the chains nobody acknowledged; the banner is on every page.
+    largest = manifest["organizations"][0]
+    manager = User.objects.get(username=largest["manager"])
+    waiting = Escalation.objects.filter(
+        incident__organization__key=largest["key"], state__in=["open", "exhausted"]
+    )
+    assert waiting.filter(state="exhausted").exists()
+    assert largest["escalations"]["exhausted"] == waiting.filter(state="exhausted").count()
+    client = Client()
+    sign_in(client, manager)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert {e.pk for e in response.context["all_unacknowledged"]} == set(
+        waiting.values_list("pk", flat=True)[:30]
+    )
+    for escalation in waiting:
+        assert escalation.incident.reference in response.content.decode()
+    target = manifest["detail_targets"][0]
+    for url in ("/", "/incidents/", f"/incidents/{target}/", "/paging/inbox/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.context["unacknowledged_chains"], url
+    fallback = (
+        Page.objects.filter(state="open", escalation__state="exhausted").select_related("recipient").first()
+    )
+    assert fallback is not None
+    bench = {p["id"]: p["open_pages"] for o in manifest["organizations"] for p in o["bench_people"].values()}
+    for person, expected in bench.items():
+        assert Page.objects.filter(recipient_id=person, state="open").count() == expected
+
+    # The services go on from here: the fallback acknowledges, the banner goes, the journal verifies.
+    escalation = acknowledge(fallback, actor=fallback.recipient, via="app")
+    assert escalation.state == "acknowledged"
+    assert verify_chain()[1] is None
