@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "mamori.accounts",
     "mamori.documents",
     "mamori.statistics",
+    "mamori.assets",
 ]
 
 MIDDLEWARE = [

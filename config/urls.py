@@ -23,6 +23,7 @@ urlpatterns = [
     path("policy/", include("mamori.policy.urls")),
     path("documents/", include("mamori.documents.urls")),
     path("statistics/", include("mamori.statistics.urls")),
+    path("systems/", include("mamori.assets.urls")),
     *directory.urlpatterns(),  # OpenID Connect login, when configured (docs/directory-login.md)
     path("", include("mamori.home.urls")),
 ]

@@ -11,6 +11,9 @@ def mamori(request):
         return {"mamori_permissions": frozenset(), "public_only": settings.PUBLIC_ONLY}
     return {
         "mamori_permissions": access.permissions_of(user),
+        # Role holders (system administrators among them) find the registers in the menu; read from
+        # the roles permissions_of has just cached, so no query is added to any page.
+        "mamori_holds_role": bool(access.roles_of(user)),
         "public_only": settings.PUBLIC_ONLY,
         # A chain nobody acknowledged is shown on every page until someone does.
         "unacknowledged_chains": banner_escalations(user.organization_id),

@@ -156,9 +156,12 @@ def check_container(path: Path) -> None:
         raise RegisterFileError(_("The workbook is too large once unpacked; split it into smaller files."))
 
 
-def read_sheet(path: Path, *, sheet: str | None = None, header_row: int | None = None) -> Sheet:
+def read_sheet(
+    path: Path, *, sheet: str | None = None, header_row: int | None = None, known: set[str] | None = None
+) -> Sheet:
     """Read one worksheet: the first unless ``sheet`` names another; headers in ``header_row`` if
-    given, else in the row of the first rows that holds the most known column names."""
+    given, else in the row of the first rows that holds the most known column names (``known``, as
+    ``header_key`` gives them; the incident register's by default — other registers pass theirs)."""
     check_container(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
@@ -191,7 +194,7 @@ def read_sheet(path: Path, *, sheet: str | None = None, header_row: int | None =
         workbook.close()
     if not rows:
         raise RegisterFileError(_("The worksheet “%(sheet)s” is empty.") % {"sheet": name})
-    number = header_row or _find_header_row(rows)
+    number = header_row or _find_header_row(rows, known if known is not None else _known_headers())
     header_cells = next((cells for n, cells in rows if n == number), ())
     headers = [
         (get_column_letter(i + 1), str(c).strip())
@@ -225,8 +228,7 @@ def _read_rows(worksheet: Any, header_row: int | None) -> list[tuple[int, tuple[
     return rows
 
 
-def _find_header_row(rows: list[tuple[int, tuple[Any, ...]]]) -> int:
-    known = _known_headers()
+def _find_header_row(rows: list[tuple[int, tuple[Any, ...]]], known: set[str]) -> int:
     best_number, best_score = rows[0][0], 0
     for number, cells in rows[:HEADER_SEARCH_ROWS]:
         score = sum(1 for c in cells if c is not None and header_key(c) in known)

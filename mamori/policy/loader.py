@@ -176,6 +176,9 @@ _REFERENCE_MESSAGES = {
         _("levels must be consecutive numbers (found %(values)s)") % {"values": d}
     ),
     "no_csirt_role": lambda d: _("no role is marked csirt: true; someone must handle incidents"),
+    "unknown_axis": lambda d: (
+        _("unknown classification axis “%(key)s” (not defined under classification.axes)") % {"key": d}
+    ),
     "unknown_trigger": lambda d: (
         _("unknown trigger “%(key)s” (not defined under triggers of this body)") % {"key": d}
     ),

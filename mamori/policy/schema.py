@@ -9,11 +9,10 @@ bad file is refused with the line and the problem.
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-Key = str  # a lowercase identifier: ``^[a-z][a-z0-9_]*$``
-
-KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+from .schema_base import KEY_PATTERN, Key, Rule, Strict
+from .schema_registers import AssetRegisterSpec, NetworkSegmentSpec
 
 # What a reporter may be asked for at intake (mutsu 別表第1 確認項目; edogawa 基準第27条第1項第1号).
 IntakeItem = Literal[
@@ -38,28 +37,23 @@ Permission = Literal[
     "approve_publication",  # decide on outside reporting and publication
     "view_all",  # see every incident of the organisation; the statistics
     "import_register",  # bring past incidents into the register from Excel
+    # The registers' (schema_registers.REGISTER_PERMISSIONS): optional in a file.
+    "view_systems",
+    "edit_systems",
 ]
 
-
-class Rule(BaseModel):
-    """Anything that encodes a provision: it must say which article, or say why it has none."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    basis: str | None = Field(description="The article this rule encodes, e.g. 要綱第10条第2項")
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _silent_seed_is_explained(self):
-        if self.basis is not None and not self.basis.strip():
-            raise ValueError("basis_empty")
-        if self.basis is None and not (self.note and self.note.strip()):
-            raise ValueError("basis_null_without_note")
-        return self
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Every policy file must grant these; the registers' permissions may be left out (schema_registers.py).
+REQUIRED_PERMISSIONS = (
+    "log_report",
+    "triage",
+    "assign",
+    "respond",
+    "close",
+    "reopen",
+    "approve_publication",
+    "view_all",
+    "import_register",
+)
 
 
 class OrganizationSpec(Strict):
@@ -344,11 +338,12 @@ class PolicyDocument(Strict):
     classification: ClassificationSpec | None = None
     escalation: EscalationSpec
     login: LoginSpec
+    asset_register: AssetRegisterSpec | None = None
 
     @field_validator("permissions")
     @classmethod
     def _every_permission_granted(cls, value):
-        missing = [p for p in Permission.__args__ if p not in value]  # type: ignore[attr-defined]
+        missing = [p for p in REQUIRED_PERMISSIONS if p not in value]
         if missing:
             raise ValueError("permissions_missing:" + ",".join(missing))
         return value
@@ -372,6 +367,14 @@ class PolicyDocument(Strict):
 
     def requires(self, item: str) -> bool:
         return item in self.poc.required_items.items
+
+    def segment(self, key: str | None) -> NetworkSegmentSpec | None:
+        segments = self.asset_register.segments if self.asset_register else []
+        return next((s for s in segments if s.key == key), None)
+
+    def axis(self, key: str) -> ClassAxis | None:
+        axes = self.classification.axes if self.classification else []
+        return next((a for a in axes if a.key == key), None)
 
     def second_factor_roles(self) -> frozenset[str]:
         """Roles whose holders and deputies must use a second factor (see ``SecondFactorSpec``)."""
@@ -488,9 +491,33 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
         role_ref(("publication", "report_to", j), key)
     for j, key in enumerate(doc.closure.prevention_with):
         role_ref(("closure", "prevention_with", j), key)
+    problems += _check_asset_register(doc)
     for i, action in enumerate(doc.emergency_actions):
         for j, key in enumerate(action.by):
             role_ref(("emergency_actions", i, "by", j), key)
         for j, key in enumerate(action.report_after_to):
             role_ref(("emergency_actions", i, "report_after_to", j), key)
+    return problems
+
+
+def _check_asset_register(doc: PolicyDocument) -> list[Reference]:
+    problems: list[Reference] = []
+    spec = doc.asset_register
+    if spec is None:
+        return problems
+    seen: set[str] = set()
+    for i, segment in enumerate(spec.segments):
+        if segment.key in seen:
+            problems.append(
+                Reference(
+                    path=("asset_register", "segments", i, "key"), code="duplicate_key", detail=segment.key
+                )
+            )
+        seen.add(segment.key)
+    axes = {a.key for a in doc.classification.axes} if doc.classification else set()
+    for j, key in enumerate(spec.required_axes):
+        if key not in axes:
+            problems.append(
+                Reference(path=("asset_register", "required_axes", j), code="unknown_axis", detail=key)
+            )
     return problems

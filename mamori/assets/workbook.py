@@ -1,0 +1,151 @@
+"""The register of information systems as an Excel workbook, written and read back.
+
+Municipalities keep this register in Excel today (tatebayashi 2(2)①(イ)), so Mamori writes the same
+workbook it reads: sheet 「情報システム台帳」 (one row per system, keyed by 管理番号) and sheet
+「ソフトウェア」 (one row per product of a system). People are written as “name (user ID)” so that a
+round trip finds the same person; segments and classes as the policy's labels, with a drop-down list in
+each of those cells. workbook_import.py reads it.
+"""
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from mamori.incidents.register_export import yes_no
+from mamori.policy.schema import PolicyDocument
+
+from .models import InformationSystem
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SYSTEMS_SHEET = "情報システム台帳"
+SOFTWARE_SHEET = "ソフトウェア"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # a SystemInput field, or "class_<axis>" for a classification axis
+    label: Any  # the header (translated), or the axis's label from the policy
+    width: int = 16
+
+
+BASE_COLUMNS = [
+    Column("code", _("Register number"), 12),
+    Column("name", _("System name"), 28),
+    Column("purpose", _("Business use"), 30),
+    Column("owner_department", _("Owner department"), 16),
+    Column("administrator", _("System administrator"), 24),
+    Column("operator", _("System operator"), 24),
+    Column("vendor", _("Vendor"), 20),
+    Column("vendor_contact", _("Vendor contact"), 20),
+    Column("location", _("Location"), 16),
+    Column("segment", _("Network segment"), 18),
+]
+TAIL_COLUMNS = [
+    Column("personal_data", _("Holds personal data"), 10),
+    Column("personal_data_count", _("Number of persons"), 10),
+    Column("in_use", _("In use"), 8),
+    Column("notes", _("Notes"), 30),
+]
+SOFTWARE_COLUMNS = [
+    Column("code", _("Register number"), 12),
+    Column("product", _("Product"), 30),
+    Column("version", _("Version"), 16),
+    Column("publisher", _("Publisher"), 24),
+]
+
+
+def system_columns(policy: PolicyDocument) -> list[Column]:
+    axes = policy.classification.axes if policy.classification else []
+    return [*BASE_COLUMNS, *(Column(f"class_{a.key}", a.label, 12) for a in axes), *TAIL_COLUMNS]
+
+
+def person_cell(person: Any) -> str:
+    return f"{person.get_full_name()} ({person.username})" if person else ""
+
+
+def _header(sheet: Any, columns: list[Column]) -> None:
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    for i, column in enumerate(columns, start=1):
+        cell = sheet.cell(
+            row=1, column=i, value=str(column.label) if isinstance(column.label, Promise) else column.label
+        )
+        cell.font, cell.fill = bold, fill
+        sheet.column_dimensions[get_column_letter(i)].width = column.width
+    sheet.freeze_panes = "B2"
+
+
+def _choices(sheet: Any, column: int, options: list[str], rows: int) -> None:
+    """A drop-down of the policy's labels in the column (Excel's list is at most 255 characters)."""
+    text = ",".join(options)
+    if not options or len(text) > 255 or any("," in o or '"' in o for o in options):
+        return
+    letter = get_column_letter(column)
+    validation = DataValidation(type="list", formula1=f'"{text}"', allow_blank=True)
+    validation.add(f"{letter}2:{letter}{max(rows, 1) + 200}")
+    sheet.add_data_validation(validation)
+
+
+def system_row(system: InformationSystem, policy: PolicyDocument, columns: list[Column]) -> list[Any]:
+    row: list[Any] = []
+    for column in columns:
+        key = column.key
+        if key.startswith("class_"):
+            axis = policy.axis(key.removeprefix("class_"))
+            level = system.classification.get(key.removeprefix("class_"), "")
+            row.append(next((lv.label for lv in axis.levels if lv.key == level), level) if axis else level)
+        elif key == "segment":
+            segment = policy.segment(system.segment)
+            row.append(segment.label if segment else system.segment)
+        elif key in ("administrator", "operator"):
+            row.append(person_cell(getattr(system, key)))
+        elif key == "owner_department":
+            row.append(system.owner_department.name if system.owner_department else "")
+        elif key in ("personal_data", "in_use"):
+            row.append(yes_no(getattr(system, key)))
+        else:
+            value = getattr(system, key)
+            row.append("" if value is None else value)
+    return row
+
+
+def write_register(systems: QuerySet[InformationSystem], policy: PolicyDocument) -> bytes:
+    systems = systems.select_related("owner_department", "administrator", "operator").prefetch_related(
+        "software"
+    )
+    book = Workbook()
+    sheet = book.worksheets[0]
+    sheet.title = SYSTEMS_SHEET
+    columns = system_columns(policy)
+    _header(sheet, columns)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    count = 0
+    software: list[list[str]] = []
+    for system in systems:
+        sheet.append(system_row(system, policy, columns))
+        count += 1
+        for cell in sheet[count + 1]:
+            cell.alignment = wrap
+        software += [[system.code, s.product, s.version, s.publisher] for s in system.software.all()]
+    for i, column in enumerate(columns, start=1):
+        if column.key == "segment" and policy.asset_register:
+            _choices(sheet, i, [s.label for s in policy.asset_register.segments], count)
+        elif column.key.startswith("class_"):
+            axis = policy.axis(column.key.removeprefix("class_"))
+            _choices(sheet, i, [lv.label for lv in axis.levels] if axis else [], count)
+        elif column.key in ("personal_data", "in_use"):
+            _choices(sheet, i, [yes_no(True), yes_no(False)], count)
+    products = book.create_sheet(SOFTWARE_SHEET)
+    _header(products, SOFTWARE_COLUMNS)
+    for row in software:
+        products.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
