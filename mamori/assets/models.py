@@ -110,3 +110,72 @@ class SoftwareItem(models.Model):
 
     def as_row(self) -> dict[str, str]:
         return {"product": self.product, "publisher": self.publisher, "version": self.version}
+
+
+class AffectedSystem(models.Model):
+    """A system an incident touches, chosen at triage or later (DESIGN: Incident.affected systems)."""
+
+    incident = models.ForeignKey(
+        "incidents.Incident", verbose_name=_("incident"), on_delete=models.PROTECT, related_name="affected"
+    )
+    system = models.ForeignKey(
+        InformationSystem,
+        verbose_name=_("information system"),
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    added_at = models.DateTimeField(_("added at"))
+    added_by = models.ForeignKey(
+        "people.User", verbose_name=_("added by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("affected system")
+        verbose_name_plural = _("affected systems")
+        ordering = ["system__code", "pk"]
+        constraints = [models.UniqueConstraint(fields=["incident", "system"], name="affected_system_unique")]
+
+    def __str__(self) -> str:
+        return str(self.system)
+
+
+class CheckFinding(models.TextChoices):
+    PENDING = "pending", _("Not answered yet")
+    NOT_AFFECTED = "not_affected", _("Not affected")
+    AFFECTED = "affected", _("Affected")
+
+
+class CrossSystemCheck(models.Model):
+    """tatebayashi 5.3(3)③: the CSIRT considers whether the same incident may be happening in another
+    system and has that system's 情報システム管理者 check. One row per system asked, with the task that
+    asks it and the answer; ``shared`` says what the system has in common with the affected ones."""
+
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        on_delete=models.PROTECT,
+        related_name="cross_checks",
+    )
+    system = models.ForeignKey(
+        InformationSystem,
+        verbose_name=_("information system"),
+        on_delete=models.PROTECT,
+        related_name="checks",
+    )
+    task = models.OneToOneField(
+        "incidents.Task", verbose_name=_("task"), on_delete=models.PROTECT, related_name="cross_check"
+    )
+    # [{"kind": "software" | "vendor" | "segment", "value": "...", "via": "<code of the affected system>"}]
+    shared = models.JSONField(_("what it shares with the affected systems"), default=list)
+    finding = models.CharField(
+        _("finding"), max_length=20, choices=CheckFinding.choices, default=CheckFinding.PENDING
+    )
+
+    class Meta:
+        verbose_name = _("cross-system check")
+        verbose_name_plural = _("cross-system checks")
+        ordering = ["system__code", "pk"]
+        constraints = [models.UniqueConstraint(fields=["incident", "system"], name="cross_check_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.incident} → {self.system}"

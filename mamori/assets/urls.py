@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import incident_views, views
 
 app_name = "assets"
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("<int:pk>/", views.system_detail, name="detail"),
     path("<int:pk>/edit/", views.system_edit, name="edit"),
     path("<int:pk>/software/", views.system_software, name="software"),
+    path("incident/<int:pk>/", incident_views.incident_systems, name="incident"),
+    path("incident/<int:pk>/affected/", incident_views.incident_systems_set, name="incident_set"),
+    path("incident/<int:pk>/checks/", incident_views.incident_cross_checks, name="incident_checks"),
+    path("incident/<int:pk>/checks/<int:check_pk>/answer/", incident_views.answer, name="answer"),
 ]

@@ -145,7 +145,7 @@ def _form_page(request: AuthedRequest, form: SystemForm, system: InformationSyst
     )
 
 
-def _show_errors(form: Any, exc: ServiceError) -> None:
+def show_errors(form: Any, exc: ServiceError) -> None:
     for name, message in exc.fields.items():
         form.add_error(name if name in form.fields else None, message)
     if not exc.fields:
@@ -164,7 +164,7 @@ def system_create(request: AuthedRequest) -> HttpResponse:
         try:
             system = create_system(organization, actor=user, data=form.system_input())
         except ServiceError as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, _("The system was added to the register."))
             return redirect("assets:detail", system.pk)
@@ -191,7 +191,7 @@ def system_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
             )
         except ServiceError as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, _("Saved.") if changed else _("Nothing was changed."))
             return redirect("assets:detail", system.pk)
@@ -211,7 +211,7 @@ def system_software(request: AuthedRequest, pk: int) -> HttpResponse:
                 system, actor=request.user, items=form.items(), expected_version=form.cleaned_data["version"]
             )
         except ServiceError as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, _("The software list was saved."))
             return redirect("assets:detail", system.pk)

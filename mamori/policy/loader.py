@@ -179,6 +179,7 @@ _REFERENCE_MESSAGES = {
     "unknown_axis": lambda d: (
         _("unknown classification axis “%(key)s” (not defined under classification.axes)") % {"key": d}
     ),
+    "unknown_class": lambda d: _("unknown class “%(key)s” (not a level of that axis)") % {"key": d},
     "unknown_trigger": lambda d: (
         _("unknown trigger “%(key)s” (not defined under triggers of this body)") % {"key": d}
     ),

@@ -515,6 +515,21 @@ def _check_asset_register(doc: PolicyDocument) -> list[Reference]:
             )
         seen.add(segment.key)
     axes = {a.key for a in doc.classification.axes} if doc.classification else set()
+    levels = {lv.value for lv in doc.levels}
+    for i, hint in enumerate(spec.level_hints):
+        path = ("asset_register", "level_hints", i)
+        axis = doc.axis(hint.axis)
+        if axis is None:
+            problems.append(Reference(path=(*path, "axis"), code="unknown_axis", detail=hint.axis))
+        else:
+            known = {lv.key for lv in axis.levels}
+            for j, key in enumerate(hint.levels):
+                if key not in known:
+                    problems.append(Reference(path=(*path, "levels", j), code="unknown_class", detail=key))
+        if hint.suggest_level not in levels:
+            problems.append(
+                Reference(path=(*path, "suggest_level"), code="unknown_level", detail=str(hint.suggest_level))
+            )
     for j, key in enumerate(spec.required_axes):
         if key not in axes:
             problems.append(

@@ -24,6 +24,15 @@ class NetworkSegmentSpec(Strict):
     description: str | None = None
 
 
+class LevelHint(Rule):
+    """A class of an affected system that suggests an incident level (tatebayashi's levels name 別表1's
+    重要度: レベル3 for III or IV, レベル1 for I or II). Shown at triage with its basis; the CSIRT decides."""
+
+    axis: Key
+    levels: list[str] = Field(min_length=1, description="level keys of the axis")
+    suggest_level: int = Field(ge=0, le=9)
+
+
 class AssetRegisterSpec(Rule):
     """What the register of information systems records (tatebayashi 2(2)①(イ), 3; edogawa 基準第3条).
 
@@ -31,3 +40,4 @@ class AssetRegisterSpec(Rule):
 
     segments: list[NetworkSegmentSpec] = Field(default=[], description="the network segments, in order")
     required_axes: list[Key] = []
+    level_hints: list[LevelHint] = []
