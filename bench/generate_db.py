@@ -385,9 +385,13 @@ def migrations_applied() -> list[str]:
     return sorted(f"{app}.{name}" for app, name in loader.applied_migrations)
 
 
-def fingerprint(parameters: dict[str, Any]) -> str:
-    """What a dataset was made from: the generator's parameters and the migrations (all applied)."""
-    text = json.dumps({"parameters": parameters, "migrations": migrations_on_disk()}, sort_keys=True)
+def fingerprint(parameters: dict[str, Any], migrations: list[str] | None = None) -> str:
+    """What a dataset was made from: the generator's parameters and the migrations (all applied;
+    those on disk unless ``migrations`` names others)."""
+    text = json.dumps(
+        {"parameters": parameters, "migrations": migrations_on_disk() if migrations is None else migrations},
+        sort_keys=True,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
