@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "mamori.documents",
     "mamori.statistics",
     "mamori.assets",
+    "mamori.exception_measures",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,7 @@ urlpatterns = [
     path("documents/", include("mamori.documents.urls")),
     path("statistics/", include("mamori.statistics.urls")),
     path("systems/", include("mamori.assets.urls")),
+    path("exceptions/", include("mamori.exception_measures.urls")),
     *directory.urlpatterns(),  # OpenID Connect login, when configured (docs/directory-login.md)
     path("", include("mamori.home.urls")),
 ]

@@ -118,6 +118,7 @@ class JournalCheck:
 
 def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
     from mamori.accounts.ratelimit import purge_old_windows
+    from mamori.exception_measures.services import remind_expiring
     from mamori.incidents.outside import check_report_clocks
     from mamori.paging.delivery import send_due
     from mamori.paging.services import advance_due
@@ -131,6 +132,8 @@ def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
         # Started hourly as a process of its own; every pass looks whether it has ended.
         Job("check_journal", journal_check.start, 3600),
         Job("check_journal_verdict", journal_check.collect, 0),
+        # Exception measures about to end: their applicant and approvers are told (tatebayashi 7.4(3)).
+        Job("exception_measure_reminders", remind_expiring, 3600),
         # Rate-limit counters older than a day count nothing any more.
         Job("purge_rate_windows", purge_old_windows, 3600),
     ]

@@ -57,6 +57,23 @@ class InboxTransport(Transport):
         return "stored"
 
 
+def smtp_connection() -> Any:
+    """A connection to the SMTP server of ``MAMORI_SMTP`` (docs/operations.md); pages and the
+    registers' reminders both send through it."""
+    smtp = settings.MAMORI_SMTP
+    return get_connection(
+        "django.core.mail.backends.smtp.EmailBackend",
+        host=smtp["host"],
+        port=smtp["port"],
+        username=smtp["username"] or None,
+        password=smtp["password"] or None,
+        use_tls=smtp["use_tls"],
+        use_ssl=smtp["use_ssl"],
+        timeout=smtp["timeout"],
+        fail_silently=False,
+    )
+
+
 class EmailTransport(Transport):
     channel = Channel.EMAIL
 
@@ -64,18 +81,7 @@ class EmailTransport(Transport):
         address = page.recipient.email
         if not address:
             raise TransportError("the person has no mail address", permanent=True)
-        smtp = settings.MAMORI_SMTP
-        connection = get_connection(
-            "django.core.mail.backends.smtp.EmailBackend",
-            host=smtp["host"],
-            port=smtp["port"],
-            username=smtp["username"] or None,
-            password=smtp["password"] or None,
-            use_tls=smtp["use_tls"],
-            use_ssl=smtp["use_ssl"],
-            timeout=smtp["timeout"],
-            fail_silently=False,
-        )
+        connection = smtp_connection()
         mail = EmailMessage(
             message.subject,
             message.body,

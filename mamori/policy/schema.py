@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .schema_base import KEY_PATTERN, Key, Rule, Strict
-from .schema_registers import AssetRegisterSpec, NetworkSegmentSpec
+from .schema_registers import AssetRegisterSpec, ExceptionMeasuresSpec, NetworkSegmentSpec
 
 # What a reporter may be asked for at intake (mutsu 別表第1 確認項目; edogawa 基準第27条第1項第1号).
 IntakeItem = Literal[
@@ -339,6 +339,7 @@ class PolicyDocument(Strict):
     escalation: EscalationSpec
     login: LoginSpec
     asset_register: AssetRegisterSpec | None = None
+    exception_measures: ExceptionMeasuresSpec | None = None
 
     @field_validator("permissions")
     @classmethod
@@ -492,6 +493,11 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
     for j, key in enumerate(doc.closure.prevention_with):
         role_ref(("closure", "prevention_with", j), key)
     problems += _check_asset_register(doc)
+    if doc.exception_measures is not None:
+        measures = doc.exception_measures
+        for field_name in ("apply_roles", "approve_roles", "view_roles"):
+            for j, key in enumerate(getattr(measures, field_name)):
+                role_ref(("exception_measures", field_name, j), key)
     for i, action in enumerate(doc.emergency_actions):
         for j, key in enumerate(action.by):
             role_ref(("emergency_actions", i, "by", j), key)

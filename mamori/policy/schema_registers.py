@@ -41,3 +41,19 @@ class AssetRegisterSpec(Rule):
     segments: list[NetworkSegmentSpec] = Field(default=[], description="the network segments, in order")
     required_axes: list[Key] = []
     level_hints: list[LevelHint] = []
+
+
+class ExceptionMeasuresSpec(Rule):
+    """例外措置 (tatebayashi 7.4): who may apply, who decides (never the applicant), how soon an
+    emergency measure taken first must be reported, and when the end of a measure is recalled."""
+
+    apply_roles: list[Key] = Field(
+        min_length=1, description="7.4(1): 情報セキュリティ管理者及び情報システム管理者"
+    )
+    approve_roles: list[Key] = Field(min_length=1, description="7.4(1): CISOの許可")
+    view_roles: list[Key] = Field(default=[], description="who else reads the register (7.4(3))")
+    emergency_report_hours: int = Field(ge=1, le=24 * 30, description="7.4(2): 事後速やかに")
+    remind_days_before_end: list[int] = Field(default=[14, 3], description="reminders before a measure ends")
+    max_days: int | None = Field(
+        default=None, ge=1, le=3650, description="the longest period one approval covers"
+    )
