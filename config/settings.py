@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "mamori.statistics",
     "mamori.assets",
     "mamori.exception_measures",
+    "mamori.advisories",
 ]
 
 MIDDLEWARE = [

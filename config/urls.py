@@ -25,6 +25,7 @@ urlpatterns = [
     path("statistics/", include("mamori.statistics.urls")),
     path("systems/", include("mamori.assets.urls")),
     path("exceptions/", include("mamori.exception_measures.urls")),
+    path("advisories/", include("mamori.advisories.urls")),
     *directory.urlpatterns(),  # OpenID Connect login, when configured (docs/directory-login.md)
     path("", include("mamori.home.urls")),
 ]
