@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "mamori.assets",
     "mamori.exception_measures",
     "mamori.advisories",
+    "mamori.training",
 ]
 
 MIDDLEWARE = [

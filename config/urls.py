@@ -26,6 +26,7 @@ urlpatterns = [
     path("systems/", include("mamori.assets.urls")),
     path("exceptions/", include("mamori.exception_measures.urls")),
     path("advisories/", include("mamori.advisories.urls")),
+    path("training/", include("mamori.training.urls")),
     *directory.urlpatterns(),  # OpenID Connect login, when configured (docs/directory-login.md)
     path("", include("mamori.home.urls")),
 ]

@@ -50,6 +50,9 @@ class ReportInput:
     affected_systems: str = ""
     raw_text: str = ""
     message_id: str = ""
+    # An exercise run through the real workflow (training.start_drill): flagged from the first page on,
+    # left out of the statistics (statistics/figures.py).
+    is_drill: bool = False
 
 
 @dataclass
@@ -235,6 +238,7 @@ def submit_report(
                 state=State.RECEIVED,
                 policy=version,
                 affected_systems=data.affected_systems.strip(),
+                is_drill=data.is_drill,
                 opened_at=now,
                 updated_at=now,
             )
@@ -293,7 +297,12 @@ def submit_report(
                 action="incident.opened",
                 obj=incident,
                 organization=organization,
-                data={"reference": reference, "policy_version": version.version, "title": incident.title},
+                data={
+                    "reference": reference,
+                    "policy_version": version.version,
+                    "title": incident.title,
+                    **({"drill": True} if data.is_drill else {}),
+                },
             )
             # Who is told of every new report (komae 第9条第3項: the PoC tells the CSIRT管理者 at once).
             for rule in policy.escalation.on_report:

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .schema_base import KEY_PATTERN, Key, Rule, Strict
-from .schema_registers import AssetRegisterSpec, ExceptionMeasuresSpec, NetworkSegmentSpec
+from .schema_registers import AssetRegisterSpec, ExceptionMeasuresSpec, NetworkSegmentSpec, TrainingSpec
 
 # What a reporter may be asked for at intake (mutsu 別表第1 確認項目; edogawa 基準第27条第1項第1号).
 IntakeItem = Literal[
@@ -340,6 +340,7 @@ class PolicyDocument(Strict):
     login: LoginSpec
     asset_register: AssetRegisterSpec | None = None
     exception_measures: ExceptionMeasuresSpec | None = None
+    training: TrainingSpec | None = None
 
     @field_validator("permissions")
     @classmethod
@@ -498,6 +499,17 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
         for field_name in ("apply_roles", "approve_roles", "view_roles"):
             for j, key in enumerate(getattr(measures, field_name)):
                 role_ref(("exception_measures", field_name, j), key)
+    if doc.training is not None:
+        for field_name in ("plan_roles", "record_roles"):
+            for j, key in enumerate(getattr(doc.training, field_name)):
+                role_ref(("training", field_name, j), key)
+        seen_kinds: set[str] = set()
+        for j, kind in enumerate(doc.training.exercises):
+            if kind.key in seen_kinds:
+                problems.append(
+                    Reference(path=("training", "exercises", j, "key"), code="duplicate_key", detail=kind.key)
+                )
+            seen_kinds.add(kind.key)
     for i, action in enumerate(doc.emergency_actions):
         for j, key in enumerate(action.by):
             role_ref(("emergency_actions", i, "by", j), key)

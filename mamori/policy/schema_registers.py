@@ -57,3 +57,21 @@ class ExceptionMeasuresSpec(Rule):
     max_days: int | None = Field(
         default=None, ge=1, le=3650, description="the longest period one approval covers"
     )
+
+
+class ExerciseKind(Rule):
+    key: Key = Field(pattern=KEY_PATTERN, max_length=50)
+    label: str = Field(min_length=1, max_length=100)
+    description: str | None = None
+
+
+class TrainingSpec(Rule):
+    """研修・訓練 (tatebayashi 5.2, komae 第13条, katsushika 6(4)): who drafts the yearly plan and which
+    body approves it, who records sessions and attendance, and the kinds of exercise."""
+
+    plan_roles: list[Key] = Field(min_length=1, description="5.2(2)①: CISO; komae 第13条: CSIRT責任者")
+    approved_by: str | None = Field(
+        default=None, description="the body that approves the plan, e.g. 情報セキュリティ委員会"
+    )
+    record_roles: list[Key] = Field(min_length=1, description="who records sessions and attendance (5.2(2)④)")
+    exercises: list[ExerciseKind] = []
