@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "mamori.exception_measures",
     "mamori.advisories",
     "mamori.training",
+    "mamori.audits",
 ]
 
 MIDDLEWARE = [

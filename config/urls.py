@@ -27,6 +27,7 @@ urlpatterns = [
     path("exceptions/", include("mamori.exception_measures.urls")),
     path("advisories/", include("mamori.advisories.urls")),
     path("training/", include("mamori.training.urls")),
+    path("audits/", include("mamori.audits.urls")),
     *directory.urlpatterns(),  # OpenID Connect login, when configured (docs/directory-login.md)
     path("", include("mamori.home.urls")),
 ]

@@ -12,7 +12,13 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .schema_base import KEY_PATTERN, Key, Rule, Strict
-from .schema_registers import AssetRegisterSpec, ExceptionMeasuresSpec, NetworkSegmentSpec, TrainingSpec
+from .schema_registers import (
+    AssetRegisterSpec,
+    AuditSpec,
+    ExceptionMeasuresSpec,
+    NetworkSegmentSpec,
+    TrainingSpec,
+)
 
 # What a reporter may be asked for at intake (mutsu 別表第1 確認項目; edogawa 基準第27条第1項第1号).
 IntakeItem = Literal[
@@ -341,6 +347,7 @@ class PolicyDocument(Strict):
     asset_register: AssetRegisterSpec | None = None
     exception_measures: ExceptionMeasuresSpec | None = None
     training: TrainingSpec | None = None
+    audits: AuditSpec | None = None
 
     @field_validator("permissions")
     @classmethod
@@ -499,6 +506,11 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
         for field_name in ("apply_roles", "approve_roles", "view_roles"):
             for j, key in enumerate(getattr(measures, field_name)):
                 role_ref(("exception_measures", field_name, j), key)
+    if doc.audits is not None:
+        for field_name in ("manage_roles", "self_inspection_roles"):
+            for j, key in enumerate(getattr(doc.audits, field_name)):
+                role_ref(("audits", field_name, j), key)
+        unique(doc.audits.checklist, "key", "audits.checklist")
     if doc.training is not None:
         for field_name in ("plan_roles", "record_roles"):
             for j, key in enumerate(getattr(doc.training, field_name)):

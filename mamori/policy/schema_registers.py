@@ -75,3 +75,20 @@ class TrainingSpec(Rule):
     )
     record_roles: list[Key] = Field(min_length=1, description="who records sessions and attendance (5.2(2)④)")
     exercises: list[ExerciseKind] = []
+
+
+class AuditItem(Rule):
+    key: Key = Field(pattern=KEY_PATTERN, max_length=50)
+    text: str = Field(min_length=1)
+
+
+class AuditSpec(Rule):
+    """監査・自己点検 (tatebayashi 9.1, 9.2; edogawa 基準第32条): who plans and leads audits, the body that
+    approves the plan, the checklist, and who inspects themselves each fiscal year."""
+
+    manage_roles: list[Key] = Field(min_length=1, description="plan audits, assign auditors, record findings")
+    approved_by: str | None = Field(default=None, description="the body that approves the audit plan")
+    checklist: list[AuditItem] = Field(min_length=1)
+    self_inspection_roles: list[Key] = Field(
+        min_length=1, description="9.2(1): who inspects their own area yearly"
+    )
