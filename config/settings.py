@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "mamori.advisories",
     "mamori.training",
     "mamori.audits",
+    "mamori.outsourcing",
 ]
 
 MIDDLEWARE = [

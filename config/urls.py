@@ -28,6 +28,7 @@ urlpatterns = [
     path("advisories/", include("mamori.advisories.urls")),
     path("training/", include("mamori.training.urls")),
     path("audits/", include("mamori.audits.urls")),
+    path("outsourcing/", include("mamori.outsourcing.urls")),
     *directory.urlpatterns(),  # OpenID Connect login, when configured (docs/directory-login.md)
     path("", include("mamori.home.urls")),
 ]

@@ -17,6 +17,7 @@ from .schema_registers import (
     AuditSpec,
     ExceptionMeasuresSpec,
     NetworkSegmentSpec,
+    OutsourcingSpec,
     TrainingSpec,
 )
 
@@ -348,6 +349,7 @@ class PolicyDocument(Strict):
     exception_measures: ExceptionMeasuresSpec | None = None
     training: TrainingSpec | None = None
     audits: AuditSpec | None = None
+    outsourcing: OutsourcingSpec | None = None
 
     @field_validator("permissions")
     @classmethod
@@ -511,6 +513,12 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
             for j, key in enumerate(getattr(doc.audits, field_name)):
                 role_ref(("audits", field_name, j), key)
         unique(doc.audits.checklist, "key", "audits.checklist")
+    if doc.outsourcing is not None:
+        for field_name in ("manage_roles", "cloud_apply_roles", "cloud_approve_roles"):
+            for j, key in enumerate(getattr(doc.outsourcing, field_name)):
+                role_ref(("outsourcing", field_name, j), key)
+        unique(doc.outsourcing.contract_items, "key", "outsourcing.contract_items")
+        unique(doc.outsourcing.end_items, "key", "outsourcing.end_items")
     if doc.training is not None:
         for field_name in ("plan_roles", "record_roles"):
             for j, key in enumerate(getattr(doc.training, field_name)):

@@ -92,3 +92,21 @@ class AuditSpec(Rule):
     self_inspection_roles: list[Key] = Field(
         min_length=1, description="9.2(1): who inspects their own area yearly"
     )
+
+
+class OutsourcingSpec(Rule):
+    """業務委託と外部サービス（クラウドサービス） (tatebayashi 8): the contract checklist, periodic
+    compliance checks, the end-of-contract checks, and cloud-service use applications."""
+
+    manage_roles: list[Key] = Field(
+        min_length=1, description="8.1(2)①: 情報セキュリティ管理者又は情報システム管理者"
+    )
+    contract_items: list[AuditItem] = Field(
+        min_length=1, description="8.1(2)①(エ): the contract's security clauses"
+    )
+    end_items: list[AuditItem] = Field(min_length=1, description="8.1(4)①: checks when a contract ends")
+    check_months: int = Field(ge=1, le=24, description="8.1(3)①(イ): how often compliance is checked")
+    cloud_apply_roles: list[Key] = Field(
+        min_length=1, description="8.3(5)①: who applies to use a cloud service"
+    )
+    cloud_approve_roles: list[Key] = Field(min_length=1, description="8.3(5)②: 利用申請の許可権限者")
