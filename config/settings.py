@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "mamori.training",
     "mamori.audits",
     "mamori.outsourcing",
+    "mamori.reviews",
 ]
 
 MIDDLEWARE = [

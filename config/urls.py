@@ -29,6 +29,7 @@ urlpatterns = [
     path("training/", include("mamori.training.urls")),
     path("audits/", include("mamori.audits.urls")),
     path("outsourcing/", include("mamori.outsourcing.urls")),
+    path("reviews/", include("mamori.reviews.urls")),
     *directory.urlpatterns(),  # OpenID Connect login, when configured (docs/directory-login.md)
     path("", include("mamori.home.urls")),
 ]

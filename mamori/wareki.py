@@ -3,6 +3,7 @@
 The era table is data: when a new era is proclaimed, add one row at the top. Nothing else changes.
 """
 
+import calendar
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -73,3 +74,10 @@ def format_date(day: date, style: str = "wareki") -> str:
 def format_datetime(moment: datetime, style: str = "wareki") -> str:
     local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
     return f"{format_date(local.date(), style)} {local:%H:%M}"
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day (31 Aug + 6 months = 28/29 Feb)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

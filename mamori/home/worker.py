@@ -122,6 +122,7 @@ def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
     from mamori.incidents.outside import check_report_clocks
     from mamori.paging.delivery import send_due
     from mamori.paging.services import advance_due
+    from mamori.reviews.services import remind_due_reviews
 
     journal_check = JournalCheck()
     jobs = [
@@ -134,6 +135,8 @@ def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
         Job("check_journal_verdict", journal_check.collect, 0),
         # Exception measures about to end: their applicant and approvers are told (tatebayashi 7.4(3)).
         Job("exception_measure_reminders", remind_expiring, 3600),
+        # Documents whose yearly review is near (katsushika 6(2), tatebayashi 9.3).
+        Job("review_reminders", remind_due_reviews, 3600),
         # Rate-limit counters older than a day count nothing any more.
         Job("purge_rate_windows", purge_old_windows, 3600),
     ]

@@ -2,7 +2,6 @@
 Each change checks, changes and journals in one transaction (STYLE.md); roles from the policy's
 ``outsourcing`` section."""
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,15 +15,9 @@ from mamori.incidents.errors import Invalid, NotAllowed, WrongState
 from mamori.journal.services import record
 from mamori.policy.schema_registers import OutsourcingSpec
 from mamori.policy.services import active_policy
+from mamori.wareki import add_months
 
 from .models import CloudApplication, CloudState, ComplianceCheck, Contract, ContractState
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day (31 Aug + 6 months = 28/29 Feb)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def spec_of(organization: Any) -> OutsourcingSpec:

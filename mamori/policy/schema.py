@@ -18,6 +18,7 @@ from .schema_registers import (
     ExceptionMeasuresSpec,
     NetworkSegmentSpec,
     OutsourcingSpec,
+    ReviewSpec,
     TrainingSpec,
 )
 
@@ -350,6 +351,7 @@ class PolicyDocument(Strict):
     training: TrainingSpec | None = None
     audits: AuditSpec | None = None
     outsourcing: OutsourcingSpec | None = None
+    reviews: ReviewSpec | None = None
 
     @field_validator("permissions")
     @classmethod
@@ -519,6 +521,12 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
                 role_ref(("outsourcing", field_name, j), key)
         unique(doc.outsourcing.contract_items, "key", "outsourcing.contract_items")
         unique(doc.outsourcing.end_items, "key", "outsourcing.end_items")
+    if doc.reviews is not None:
+        unique(doc.reviews.documents, "key", "reviews.documents")
+        for i, reviewed in enumerate(doc.reviews.documents):
+            for field_name in ("keeper_roles", "approve_roles"):
+                for j, key in enumerate(getattr(reviewed, field_name)):
+                    role_ref(("reviews", "documents", i, field_name, j), key)
     if doc.training is not None:
         for field_name in ("plan_roles", "record_roles"):
             for j, key in enumerate(getattr(doc.training, field_name)):

@@ -110,3 +110,19 @@ class OutsourcingSpec(Rule):
         min_length=1, description="8.3(5)①: who applies to use a cloud service"
     )
     cloud_approve_roles: list[Key] = Field(min_length=1, description="8.3(5)②: 利用申請の許可権限者")
+
+
+class ReviewedDocument(Rule):
+    key: Key = Field(pattern=KEY_PATTERN, max_length=50)
+    title: str = Field(min_length=1, max_length=200)
+    cycle_months: int = Field(ge=1, le=12, description="reviewed at least this often (at least yearly)")
+    keeper_roles: list[Key] = Field(min_length=1, description="who reviews and revises it")
+    approve_roles: list[Key] = Field(min_length=1, description="who approves a revision")
+
+
+class ReviewSpec(Rule):
+    """見直し (katsushika 6(2)(3), tatebayashi 9.3): documents reviewed at least yearly, each revision
+    approved and recorded (who approved which revision when), reminders before a review is due."""
+
+    documents: list[ReviewedDocument] = Field(min_length=1)
+    remind_days_before: list[int] = Field(default=[30, 7])

@@ -15,12 +15,12 @@ from mamori.journal.verify import verify_chain
 from mamori.people.models import Role
 from mamori.people.services import assign_role
 from mamori.policy.loader import parse_policy, preset_path, read_policy_file
+from mamori.wareki import add_months
 
 from ..models import CloudState, ContractState
 from ..services import (
     CloudInput,
     ContractInput,
-    add_months,
     apply_cloud,
     decide_cloud,
     end_contract,
