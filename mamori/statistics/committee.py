@@ -1,9 +1,9 @@
 """The CSIRT's yearly report to the information security committee (委員会への年次報告), as Word.
 
 The figures are those of the statistics page (``figures.yearly_figures``). The sections on training,
-audits and self-inspections (tatebayashi 5.2(2)⑥, 9; komae 第13条) are in the template with a line to
-fill in by hand until the registers keep them (issue 7). Like the incident documents, the template can
-be replaced by the organisation (docs/documents.md lists the placeholders).
+audits and self-inspections (tatebayashi 5.2(2)⑥, 9.1(5), 9.2(2); komae 第13条) are read from those
+registers (committee_registers.py). Like the incident documents, the template can be replaced by the
+organisation (docs/documents.md lists the placeholders).
 """
 
 from typing import Any
@@ -18,6 +18,8 @@ from mamori.documents.render import Kind, register_kind
 from mamori.documents.samples import SAMPLE_ORGANIZATION, SAMPLE_SENDER
 from mamori.policy.schema import PolicyDocument
 
+from .committee_registers import SAMPLE as REGISTER_SAMPLE
+from .committee_registers import register_sections
 from .figures import YearFigures
 
 
@@ -52,6 +54,7 @@ def committee_context(
             {"label": d.label, "n": str(d.n), "median": _hours(d.median_hours), "p90": _hours(d.p90_hours)}
             for d in figures.durations
         ],
+        **register_sections(organization, figures.fiscal_year, policy, style),
     }
 
 
@@ -75,6 +78,7 @@ def sample_committee_context() -> dict[str, Any]:
         "by_level": [{"label": "レベル1", "count": "8"}],
         "by_channel": [{"label": "職員の報告フォーム", "count": "9"}],
         "durations": [{"label": "受付から評価まで", "n": "12", "median": "1.5時間", "p90": "6.0時間"}],
+        **REGISTER_SAMPLE,
     }
 
 
@@ -113,9 +117,49 @@ def committee_template() -> bytes:
         [60, 25, 35, 40],
     )
     b.heading("7 研修・訓練の実施状況")
-    b.left("（記入してください。研修と訓練の記録は今後の版で台帳から自動で記載します。）")
+    b.left("研修計画：{{ training.plan }}")
+    b.repeated_rows(
+        ["実施日", "種別", "名称", "対象者", "参加者数"],
+        "s in training.sessions",
+        ["{{ s.date }}", "{{ s.kind }}", "{{ s.title }}", "{{ s.audience }}", "{{ s.attendees }}"],
+        [30, 30, 50, 30, 20],
+    )
+    b.left("所属別の研修受講状況")
+    b.repeated_rows(
+        ["所属", "人数", "受講者", "受講率"],
+        "c in training.completion",
+        ["{{ c.department }}", "{{ c.people }}", "{{ c.attended }}", "{{ c.rate }}"],
+        [60, 30, 30, 30],
+    )
+    b.left("訓練（実際の手順で対応した訓練インシデント。件数には含めない）")
+    b.repeated_rows(
+        ["訓練", "番号", "最初の受領確認", "評価", "収束"],
+        "d in training.drills",
+        ["{{ d.title }}", "{{ d.reference }}", "{{ d.ack }}", "{{ d.triage }}", "{{ d.closed }}"],
+        [60, 25, 30, 25, 25],
+    )
     b.heading("8 監査及び自己点検の結果")
-    b.left("（記入してください。監査と自己点検の記録は今後の版で台帳から自動で記載します。）")
+    b.left("監査実施計画：{{ audit.plan }}")
+    b.repeated_rows(
+        ["被監査部門", "監査を行う者", "実施日", "不適合の項目数"],
+        "a in audit.audits",
+        ["{{ a.department }}", "{{ a.auditor }}", "{{ a.done }}", "{{ a.nonconforming }}"],
+        [45, 45, 40, 30],
+    )
+    b.left("指摘事項")
+    b.repeated_rows(
+        ["所属", "指摘事項", "状況"],
+        "f in audit.findings",
+        ["{{ f.department }}", "{{ f.text }}", "{{ f.state }}"],
+        [35, 95, 30],
+    )
+    b.left("自己点検")
+    b.repeated_rows(
+        ["所属又は情報システム", "実施日", "点検者"],
+        "i in audit.inspections",
+        ["{{ i.subject }}", "{{ i.done }}", "{{ i.inspector }}"],
+        [70, 45, 45],
+    )
     b.heading("9 主な事案と再発防止策")
     b.left("（記入してください）")
     b.right("以上")
