@@ -179,3 +179,66 @@ class CrossSystemCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident} → {self.system}"
+
+
+class AssetKind(models.TextChoices):
+    DATA = "data", _("Electronic data")
+    PAPER = "paper", _("Paper documents")
+    MEDIUM = "medium", _("Storage media")
+    DEVICE = "device", _("Devices and terminals")
+    OTHER = "other", _("Other")
+
+
+class InformationAsset(models.Model):
+    """An entry of the 情報資産台帳 that is not a system: a data set, documents, media or devices
+    (tatebayashi 2(1)(2): classified, with a 情報セキュリティ管理者 answerable for it, 2(2)①(ア)).
+    Systems are in InformationSystem; an asset may sit in one."""
+
+    organization = models.ForeignKey(Organization, verbose_name=_("organisation"), on_delete=models.PROTECT)
+    code = models.CharField(_("register number"), max_length=30)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=AssetKind.choices, default=AssetKind.DATA)
+    owner_department = models.ForeignKey(
+        Department,
+        verbose_name=_("owner department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    manager = models.ForeignKey(
+        "people.User",
+        verbose_name=_("responsible manager"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="managed_assets",
+    )
+    location = models.CharField(_("where it is kept"), max_length=200, blank=True)
+    system = models.ForeignKey(
+        InformationSystem,
+        verbose_name=_("information system"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assets",
+    )
+    classification = models.JSONField(_("classification"), default=dict, blank=True)
+    personal_data = models.BooleanField(_("holds personal data"), default=False)
+    personal_data_count = models.PositiveIntegerField(
+        _("number of persons in the personal data"), null=True, blank=True
+    )
+    in_use = models.BooleanField(_("in use"), default=True)
+    notes = models.TextField(_("notes"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("information asset")
+        verbose_name_plural = _("information assets")
+        ordering = ["code", "pk"]
+        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="asset_unique_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import registers, views
 
 app_name = "home"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("preferences/", views.preferences, name="preferences"),
+    path("registers/", registers.registers, name="registers"),
 ]
