@@ -190,16 +190,21 @@ def reusable(options: Options) -> dict[str, Any] | None:
         return None
     applied, on_disk = migrations_applied(), migrations_on_disk()
     parameters = _parameters(options)
-    if marker[0] == fingerprint(parameters):
-        return marker[1] if applied == on_disk else None
-    if marker[0] != fingerprint(parameters, applied) or not set(applied) < set(on_disk):
+    made_here = marker[0] in (fingerprint(parameters), fingerprint(parameters, applied))
+    if not made_here or not set(applied) <= set(on_disk):
         return None
+    if applied == on_disk:
+        return marker[1]
     call_command("migrate", verbosity=0)
+    now_applied = migrations_applied()
     manifest = {
         **marker[1],
-        "migrated_forward": sorted({*marker[1].get("migrated_forward", []), *(set(on_disk) - set(applied))}),
+        "migrated_forward": sorted(
+            {*marker[1].get("migrated_forward", []), *(set(now_applied) - set(applied))}
+        ),
     }
-    write_marker(fingerprint(parameters), manifest)
+    # The marker names the migrations now applied (not those on disk: one added meanwhile is migrated next time).
+    write_marker(fingerprint(parameters, now_applied), manifest)
     return manifest
 
 
