@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from mamori.incidents.access import can
 from mamori.incidents.errors import NotAllowed, NotFound
 
-from .models import InformationSystem
+from .models import InformationAsset, InformationSystem
 
 
 def sees_whole_register(user: Any) -> bool:
@@ -57,3 +57,28 @@ def get_system_for(user: Any, pk: int, *, write: bool = False) -> InformationSys
     if write and not may_edit(user, system):
         raise NotAllowed()
     return system
+
+
+# --- information assets (情報資産台帳): the same grants; the asset's manager keeps their own ---------
+
+
+def assets_for(user: Any) -> QuerySet[InformationAsset]:
+    if not getattr(user, "is_authenticated", False) or not user.organization_id:
+        return InformationAsset.objects.none()
+    assets = InformationAsset.objects.filter(organization_id=user.organization_id)
+    return assets if sees_whole_register(user) else assets.filter(manager=user)
+
+
+def may_edit_asset(user: Any, asset: InformationAsset) -> bool:
+    return asset.organization_id == user.organization_id and (
+        can(user, "edit_systems") or asset.manager_id == user.pk
+    )
+
+
+def get_asset_for(user: Any, pk: int, *, write: bool = False) -> InformationAsset:
+    asset = assets_for(user).select_related("owner_department", "manager", "system").filter(pk=pk).first()
+    if asset is None:
+        raise NotFound()
+    if write and not may_edit_asset(user, asset):
+        raise NotAllowed()
+    return asset

@@ -7,24 +7,48 @@ their labels), so a 重要度 I–IV organisation sees its own scheme and nothin
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from mamori.people.fields import ROLE_HOLDERS, PersonField
 from mamori.people.models import Department
 from mamori.policy.schema import PolicyDocument
 
-from .models import InformationSystem
+from .information_assets import ASSET_FIELDS, AssetInput
+from .models import AssetKind, InformationAsset, InformationSystem
 from .services import SoftwareInput, SystemInput
 
 CLASS_PREFIX = "class_"
+
+
+def add_class_fields(form: forms.Form, policy: PolicyDocument) -> None:
+    """One choice per axis of the policy's classification scheme, required where the policy says."""
+    required = set(policy.asset_register.required_axes if policy.asset_register else [])
+    for axis in policy.classification.axes if policy.classification else []:
+        form.fields[CLASS_PREFIX + axis.key] = forms.ChoiceField(
+            label=axis.label,
+            required=axis.key in required,
+            choices=[("", "—")] + [(lv.key, lv.label) for lv in axis.levels],
+            error_messages={
+                "required": gettext("Choose the %(axis)s class (the policy requires it).")
+                % {"axis": axis.label}
+            },
+        )
+
+
+def class_values(cleaned_data: dict[str, Any]) -> dict[str, str]:
+    return {
+        name.removeprefix(CLASS_PREFIX): value
+        for name, value in cleaned_data.items()
+        if name.startswith(CLASS_PREFIX) and value
+    }
 
 
 class SystemForm(forms.Form):
     code = forms.CharField(
         label=_("Register number"), max_length=30, help_text=_("管理番号: as in your own register.")
     )
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=pgettext_lazy("register entry", "Name"), max_length=200)
     purpose = forms.CharField(
         label=_("Business use"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -59,17 +83,7 @@ class SystemForm(forms.Form):
         segments = policy.asset_register.segments if policy.asset_register else []
         segment_choices = [("", "—")] + [(s.key, s.label) for s in segments]
         self.fields["segment"].choices = segment_choices  # type: ignore[attr-defined]
-        required = set(policy.asset_register.required_axes if policy.asset_register else [])
-        for axis in policy.classification.axes if policy.classification else []:
-            self.fields[CLASS_PREFIX + axis.key] = forms.ChoiceField(
-                label=axis.label,
-                required=axis.key in required,
-                choices=[("", "—")] + [(lv.key, lv.label) for lv in axis.levels],
-                error_messages={
-                    "required": gettext("Choose the %(axis)s class (the policy requires it).")
-                    % {"axis": axis.label}
-                },
-            )
+        add_class_fields(self, policy)
 
     def class_fields(self) -> list[Any]:
         return [self[name] for name in self.fields if name.startswith(CLASS_PREFIX)]
@@ -112,11 +126,7 @@ class SystemForm(forms.Form):
             vendor_contact=d["vendor_contact"],
             location=d["location"],
             segment=d["segment"],
-            classification={
-                name.removeprefix(CLASS_PREFIX): value
-                for name, value in d.items()
-                if name.startswith(CLASS_PREFIX) and value
-            },
+            classification=class_values(d),
             personal_data=d["personal_data"],
             personal_data_count=d["personal_data_count"],
             in_use=d["in_use"],
@@ -155,3 +165,45 @@ class SoftwareForm(forms.Form):
 
 class RegisterUploadForm(forms.Form):
     file = forms.FileField(label=_("Excel workbook (.xlsx)"))
+
+
+class AssetForm(forms.Form):
+    code = forms.CharField(label=_("Register number"), max_length=30)
+    name = forms.CharField(label=pgettext_lazy("register entry", "Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=AssetKind.choices)
+    owner_department = forms.ModelChoiceField(
+        label=_("Owner department"), queryset=Department.objects.none(), required=False
+    )
+    manager = PersonField(label=_("Responsible manager"), required=False)
+    location = forms.CharField(label=_("Where it is kept"), max_length=200, required=False)
+    system = forms.ModelChoiceField(
+        label=_("In the system"), queryset=InformationSystem.objects.none(), required=False
+    )
+    personal_data = forms.BooleanField(label=_("Holds personal data"), required=False)
+    personal_data_count = forms.IntegerField(label=_("Number of persons"), required=False, min_value=0)
+    in_use = forms.BooleanField(label=_("In use"), required=False, initial=True)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, organization: Any, policy: PolicyDocument, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        departments = Department.objects.filter(organization=organization)
+        self.fields["owner_department"].queryset = departments  # type: ignore[attr-defined]
+        systems = InformationSystem.objects.filter(organization=organization, in_use=True)
+        self.fields["system"].queryset = systems  # type: ignore[attr-defined]
+        self.fields["manager"].organization_id = organization.pk  # type: ignore[attr-defined]
+        self.fields["manager"].suggest_from(ROLE_HOLDERS)  # type: ignore[attr-defined]
+        add_class_fields(self, policy)
+
+    @classmethod
+    def initial_of(cls, asset: InformationAsset) -> dict[str, Any]:
+        keys = [k for k in ASSET_FIELDS if k != "classification"] + ["version"]
+        initial: dict[str, Any] = {key: getattr(asset, key) for key in keys}
+        initial.update({CLASS_PREFIX + k: v for k, v in asset.classification.items()})
+        return initial
+
+    def asset_input(self) -> AssetInput:
+        d = self.cleaned_data
+        return AssetInput(
+            **{key: d[key] for key in ASSET_FIELDS if key != "classification"}, classification=class_values(d)
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import incident_views, views
+from . import asset_views, incident_views, views
 
 app_name = "assets"
 
@@ -12,6 +12,12 @@ urlpatterns = [
     path("<int:pk>/", views.system_detail, name="detail"),
     path("<int:pk>/edit/", views.system_edit, name="edit"),
     path("<int:pk>/software/", views.system_software, name="software"),
+    path("assets/", asset_views.asset_list, name="assets"),
+    path("assets/new/", asset_views.asset_create, name="asset_create"),
+    path("assets/export/", asset_views.asset_export, name="asset_export"),
+    path("assets/import/", views.asset_import, name="asset_import"),
+    path("assets/<int:pk>/", asset_views.asset_detail, name="asset"),
+    path("assets/<int:pk>/edit/", asset_views.asset_edit, name="asset_edit"),
     path("incident/<int:pk>/", incident_views.incident_systems, name="incident"),
     path("incident/<int:pk>/affected/", incident_views.incident_systems_set, name="incident_set"),
     path("incident/<int:pk>/checks/", incident_views.incident_cross_checks, name="incident_checks"),

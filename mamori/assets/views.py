@@ -3,6 +3,8 @@ its history), adding and changing, the software list, and the Excel export and i
 
 import base64
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from mamori.http import AuthedRequest
@@ -30,6 +33,7 @@ from mamori.people.models import Organization
 from mamori.policy.services import active_policy
 
 from . import access
+from .asset_import import check_assets, import_assets
 from .forms import RegisterUploadForm, SoftwareForm, SystemForm
 from .models import InformationSystem
 from .services import create_system, set_software, update_system
@@ -42,7 +46,7 @@ SIGNING_SALT = "mamori.assets.import"
 CONFIRM_SECONDS = 3600
 
 
-def _organization(request: AuthedRequest) -> Organization:
+def organization_of(request: AuthedRequest) -> Organization:
     organization = request.user.organization
     if organization is None:
         raise Http404
@@ -58,8 +62,8 @@ def _load(request: AuthedRequest, pk: int, *, write: bool = False) -> Informatio
         raise PermissionDenied from None
 
 
-def _classification_rows(system: InformationSystem, policy: Any) -> list[dict[str, Any]]:
-    """Each axis of the scheme with the system's level, what it means and how it must be handled."""
+def classification_rows(system: Any, policy: Any) -> list[dict[str, Any]]:
+    """Each axis of the scheme with the system's (or asset's) level, what it means and how it must be handled."""
     rows = []
     for axis in policy.classification.axes if policy.classification else []:
         level = next((lv for lv in axis.levels if lv.key == system.classification.get(axis.key)), None)
@@ -71,7 +75,7 @@ def _classification_rows(system: InformationSystem, policy: Any) -> list[dict[st
 @require_GET
 def system_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    policy = active_policy(_organization(request))
+    policy = active_policy(organization_of(request))
     systems = access.systems_for(user).select_related("owner_department", "administrator")
     query = request.GET.get("q", "").strip()[:100]
     if query:
@@ -124,7 +128,7 @@ def system_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         {
             "system": system,
             "segment": policy.segment(system.segment),
-            "classification": _classification_rows(system, policy),
+            "classification": classification_rows(system, policy),
             "software": list(system.software.all()),
             "history": history,
             "may_edit": access.may_edit(request.user, system),
@@ -139,7 +143,7 @@ def _form_page(request: AuthedRequest, form: SystemForm, system: InformationSyst
         {
             "form": form,
             "system": system,
-            "person_suggestions": role_holder_suggestions(_organization(request).pk),
+            "person_suggestions": role_holder_suggestions(organization_of(request).pk),
         },
         status=400 if form.is_bound else 200,
     )
@@ -158,7 +162,7 @@ def system_create(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not access.may_add_systems(user):
         raise PermissionDenied
-    organization = _organization(request)
+    organization = organization_of(request)
     form = SystemForm(request.POST or None, organization=organization, policy=active_policy(organization))
     if request.method == "POST" and form.is_valid():
         try:
@@ -227,7 +231,7 @@ def system_software(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 def register_export(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    organization = _organization(request)
+    organization = organization_of(request)
     policy = active_policy(organization)
     systems = access.systems_for(user)
     name = f"情報システム台帳_{organization.name}_{timezone.localdate():%Y%m%d}.xlsx"
@@ -248,16 +252,67 @@ def register_export(request: AuthedRequest) -> HttpResponse:
     return response
 
 
+@dataclass(frozen=True)
+class ImportKind:
+    """One register that is imported from Excel: how it is checked and applied, where it goes after."""
+
+    check: Callable[[Any, Path], Any]
+    apply: Callable[..., Any]
+    url_name: str  # the import page itself
+    done_url_name: str  # the register's list
+    salt: str  # the confirm payload signed for this register only
+    title: Any
+    intro: Any
+
+
+SYSTEMS_IMPORT = ImportKind(
+    check_workbook,
+    import_workbook,
+    "assets:import",
+    "assets:list",
+    SIGNING_SALT,
+    gettext_lazy("Import the register of information systems"),
+    gettext_lazy(
+        "Upload the register as an Excel workbook (.xlsx), with the columns of the downloaded register. Every row is "
+        "checked first and nothing is saved until you confirm; then all rows are saved, or none. Systems are matched "
+        "by their register number; systems not in the file are left as they are. If the workbook has the sheet "
+        "「ソフトウェア」, it is the whole software list of each system in the file."
+    ),
+)
+ASSETS_IMPORT = ImportKind(
+    check_assets,
+    import_assets,
+    "assets:asset_import",
+    "assets:assets",
+    SIGNING_SALT + ".assets",
+    gettext_lazy("Import the register of information assets"),
+    gettext_lazy(
+        "Upload the register as an Excel workbook (.xlsx), with the columns of the downloaded register. Every row is "
+        "checked first and nothing is saved until you confirm; then all rows are saved, or none. Assets are matched "
+        "by their register number; assets not in the file are left as they are."
+    ),
+)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def register_import(request: AuthedRequest) -> HttpResponse:
+    return _import(request, SYSTEMS_IMPORT)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def asset_import(request: AuthedRequest) -> HttpResponse:
+    return _import(request, ASSETS_IMPORT)
+
+
+def _import(request: AuthedRequest, kind: ImportKind) -> HttpResponse:
     """Upload → the dry run (every row checked, nothing saved) → confirm → all rows or none."""
-    user = request.user
-    if not access.may_add_systems(user):
+    if not access.may_add_systems(request.user):
         raise PermissionDenied
-    context: dict[str, Any] = {"form": RegisterUploadForm()}
+    context: dict[str, Any] = {"form": RegisterUploadForm(), "kind": kind}
     if request.method == "POST" and "payload" in request.POST:
-        return _confirm(request)
+        return _confirm(request, kind)
     if request.method == "POST":
         form = RegisterUploadForm(request.POST, request.FILES)
         context["form"] = form
@@ -269,7 +324,7 @@ def register_import(request: AuthedRequest) -> HttpResponse:
                 )
             else:
                 content = upload.read()
-                result, problem = _check(_organization(request), content, upload.name)
+                result, problem = _check(kind, organization_of(request), content)
                 if problem:
                     form.add_error("file", problem)
                 else:
@@ -277,18 +332,18 @@ def register_import(request: AuthedRequest) -> HttpResponse:
                     if not result.errors:
                         context["payload"] = signing.dumps(
                             {"name": upload.name[:100], "content": base64.b64encode(content).decode()},
-                            salt=SIGNING_SALT,
+                            salt=kind.salt,
                             compress=True,
                         )
     return render(request, "assets/import.html", context, status=400 if context.get("errors") else 200)
 
 
-def _check(organization: Any, content: bytes, name: str) -> tuple[Any, str]:
+def _check(kind: ImportKind, organization: Any, content: bytes) -> tuple[Any, str]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "register.xlsx"
         path.write_bytes(content)
         try:
-            return check_workbook(organization, path), ""
+            return kind.check(organization, path), ""
         except RegisterFileError as exc:
             return None, exc.message
 
@@ -303,33 +358,30 @@ def _result_context(result: Any) -> dict[str, Any]:
     }
 
 
-def _confirm(request: AuthedRequest) -> HttpResponse:
-    user = request.user
-    organization = _organization(request)
+def _confirm(request: AuthedRequest, kind: ImportKind) -> HttpResponse:
+    organization = organization_of(request)
     try:
-        payload = signing.loads(request.POST["payload"], salt=SIGNING_SALT, max_age=CONFIRM_SECONDS)
+        payload = signing.loads(request.POST["payload"], salt=kind.salt, max_age=CONFIRM_SECONDS)
         content = base64.b64decode(payload["content"])
     except (signing.BadSignature, KeyError, ValueError, TypeError):
         messages.error(request, _("The checked file has expired or was altered; upload it again."))
-        return redirect("assets:import")
+        return redirect(kind.url_name)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(str(payload.get("name") or "register.xlsx")).name
         path.write_bytes(content)
         try:
-            result = import_workbook(organization, path, actor=user)
+            result = kind.apply(organization, path, actor=request.user)
         except (Invalid, RegisterFileError):
             # The register changed since the dry run (someone took a number): show the check again.
-            result, problem = _check(organization, content, path.name)
-            context: dict[str, Any] = {"form": RegisterUploadForm()}
+            result, problem = _check(kind, organization, content)
+            context: dict[str, Any] = {"form": RegisterUploadForm(), "kind": kind}
             if problem:
                 context["form"].add_error("file", problem)
             else:
                 context.update(_result_context(result))
             messages.error(request, _("Nothing was imported: the register changed since the check."))
             return render(request, "assets/import.html", context, status=409)
-    counts = result.counts()
     messages.success(
-        request,
-        _("Imported: %(add)s added, %(change)s changed, %(same)s unchanged.") % counts,
+        request, _("Imported: %(add)s added, %(change)s changed, %(same)s unchanged.") % result.counts()
     )
-    return redirect("assets:list")
+    return redirect(kind.done_url_name)

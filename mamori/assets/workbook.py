@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -22,7 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from mamori.incidents.register_export import yes_no
 from mamori.policy.schema import PolicyDocument
 
-from .models import InformationSystem
+from .models import AssetKind, InformationAsset, InformationSystem
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SYSTEMS_SHEET = "情報システム台帳"
@@ -146,6 +147,69 @@ def write_register(systems: QuerySet[InformationSystem], policy: PolicyDocument)
     _header(products, SOFTWARE_COLUMNS)
     for row in software:
         products.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+ASSETS_SHEET = "情報資産台帳"
+ASSET_BASE_COLUMNS = [
+    Column("code", _("Register number"), 12),
+    Column("name", pgettext_lazy("register entry", "Name"), 28),
+    Column("kind", _("Kind"), 14),
+    Column("owner_department", _("Owner department"), 16),
+    Column("manager", _("Responsible manager"), 24),
+    Column("location", _("Where it is kept"), 20),
+    Column("system", _("In the system"), 24),
+]
+
+
+def asset_columns(policy: PolicyDocument) -> list[Column]:
+    axes = policy.classification.axes if policy.classification else []
+    return [*ASSET_BASE_COLUMNS, *(Column(f"class_{a.key}", a.label, 12) for a in axes), *TAIL_COLUMNS]
+
+
+def write_assets(assets: QuerySet[InformationAsset], policy: PolicyDocument) -> bytes:
+    """The 情報資産台帳 as one sheet, as write_register writes the systems."""
+    assets = assets.select_related("owner_department", "manager", "system")
+    book = Workbook()
+    sheet = book.worksheets[0]
+    sheet.title = ASSETS_SHEET
+    columns = asset_columns(policy)
+    _header(sheet, columns)
+    kinds = dict(AssetKind.choices)
+    count = 0
+    for asset in assets:
+        row: list[Any] = []
+        for column in columns:
+            key = column.key
+            if key.startswith("class_"):
+                axis = policy.axis(key.removeprefix("class_"))
+                level = asset.classification.get(key.removeprefix("class_"), "")
+                row.append(
+                    next((lv.label for lv in axis.levels if lv.key == level), level) if axis else level
+                )
+            elif key == "kind":
+                row.append(str(kinds.get(asset.kind, asset.kind)))
+            elif key == "manager":
+                row.append(person_cell(asset.manager))
+            elif key == "owner_department":
+                row.append(asset.owner_department.name if asset.owner_department else "")
+            elif key == "system":
+                row.append(str(asset.system) if asset.system else "")
+            elif key in ("personal_data", "in_use"):
+                row.append(yes_no(getattr(asset, key)))
+            else:
+                value = getattr(asset, key)
+                row.append("" if value is None else value)
+        sheet.append(row)
+        count += 1
+    for i, column in enumerate(columns, start=1):
+        if column.key.startswith("class_"):
+            axis = policy.axis(column.key.removeprefix("class_"))
+            _choices(sheet, i, [lv.label for lv in axis.levels] if axis else [], count)
+        elif column.key == "kind":
+            _choices(sheet, i, [str(label) for _key, label in AssetKind.choices], count)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

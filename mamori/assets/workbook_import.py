@@ -71,7 +71,7 @@ class PlannedSystem:
 
 @dataclass
 class CheckResult:
-    planned: list[PlannedSystem] = field(default_factory=list)
+    planned: list[Any] = field(default_factory=list)  # PlannedSystem, or asset_import.PlannedAsset
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
 
@@ -82,7 +82,7 @@ class CheckResult:
         return counts
 
 
-def _names(column: Column) -> set[str]:
+def header_names(column: Column) -> set[str]:
     """The headers taken to mean ``column``: its Japanese and English labels and its key."""
     names = {header_key(column.key), header_key(str(column.label))}
     for language in ("ja", "en"):
@@ -91,11 +91,11 @@ def _names(column: Column) -> set[str]:
     return names
 
 
-def _mapping(sheet: Sheet, columns: list[Column]) -> tuple[dict[str, str], list[str]]:
+def column_mapping(sheet: Sheet, columns: list[Column]) -> tuple[dict[str, str], list[str]]:
     """Field key → column letter; and the headers that fit no column (ignored, and said so)."""
     mapping: dict[str, str] = {}
     ignored = []
-    names = {column.key: _names(column) for column in columns}
+    names = {column.key: header_names(column) for column in columns}
     for letter, text in sheet.headers:
         key = next((k for k, found in names.items() if header_key(text) in found and k not in mapping), None)
         if key is None:
@@ -105,7 +105,7 @@ def _mapping(sheet: Sheet, columns: list[Column]) -> tuple[dict[str, str], list[
     return mapping, ignored
 
 
-class _Cells:
+class Cells:
     """Reads one organisation's cells: people, departments and the policy's labels, cached per file."""
 
     def __init__(self, organization: Organization, policy: PolicyDocument):
@@ -178,8 +178,8 @@ class _Cells:
         return int(digits)
 
 
-def _read(path: Path, name: str, columns: list[Column]) -> Sheet:
-    known = set().union(*(_names(c) for c in columns))
+def read_named(path: Path, name: str, columns: list[Column]) -> Sheet:
+    known = set().union(*(header_names(c) for c in columns))
     return read_sheet(path, sheet=name, known=known)
 
 
@@ -188,12 +188,12 @@ def check_workbook(organization: Organization, path: Path) -> CheckResult:
     policy = active_policy(organization)
     columns = system_columns(policy)
     labels = {c.key: str(c.label) for c in columns}
-    probe = read_sheet(path, known=set().union(*(_names(c) for c in columns)))
+    probe = read_sheet(path, known=set().union(*(header_names(c) for c in columns)))
     if SYSTEMS_SHEET in probe.names:
-        sheet = _read(path, SYSTEMS_SHEET, columns) if probe.name != SYSTEMS_SHEET else probe
+        sheet = read_named(path, SYSTEMS_SHEET, columns) if probe.name != SYSTEMS_SHEET else probe
     else:
         sheet = probe
-    mapping, ignored = _mapping(sheet, columns)
+    mapping, ignored = column_mapping(sheet, columns)
     missing = [labels[key] for key in REQUIRED if key not in mapping]
     if missing:
         raise RegisterFileError(
@@ -203,7 +203,7 @@ def check_workbook(organization: Organization, path: Path) -> CheckResult:
             % {"sheet": sheet.name, "columns": "、".join(f"「{m}」" for m in missing)}
         )
     result = CheckResult(ignored_columns=ignored)
-    cells = _Cells(organization, policy)
+    cells = Cells(organization, policy)
     existing = {
         s.code: s
         for s in InformationSystem.objects.filter(organization=organization).prefetch_related("software")
@@ -283,8 +283,8 @@ def _changed(system: InformationSystem, data: SystemInput) -> list[str]:
 
 
 def _check_software(path: Path, result: CheckResult, existing: dict[str, InformationSystem]) -> None:
-    sheet = _read(path, SOFTWARE_SHEET, SOFTWARE_COLUMNS)
-    mapping, ignored = _mapping(sheet, SOFTWARE_COLUMNS)
+    sheet = read_named(path, SOFTWARE_SHEET, SOFTWARE_COLUMNS)
+    mapping, ignored = column_mapping(sheet, SOFTWARE_COLUMNS)
     result.ignored_columns += [f"{SOFTWARE_SHEET}: {text}" for text in ignored]
     if "code" not in mapping or "product" not in mapping:
         result.errors.append(

@@ -63,3 +63,22 @@ def test_the_keepers_are_reminded_before_a_review_is_due(katsushika, smtp_server
     (first, second) = smtp_server.mailbox.messages
     assert first["To"].addresses[0].addr_spec == "system_admin@katsushika.example"
     assert JournalEntry.objects.filter(action="review.reminded").count() == 2
+
+
+def test_tatebayashi_the_committee_reviews_the_standard_every_year(db):
+    """tatebayashi 9.3: the 情報セキュリティ委員会 reviews the standard every fiscal year; the CISO records
+    the committee's approval, the 統括情報セキュリティ責任者 drafts it."""
+    org = make_org("tatebayashi")
+    with pytest.raises(Invalid):  # the chief drafts but does not approve
+        record_revision(org.organization, actor=org.chief_security_officer, document_key="security_policy",
+                        label="令和8年度改訂", summary="クラウド利用の規定を追加", approved_on=date(2026, 7, 1),
+                        approved_by=org.chief_security_officer)  # fmt: skip
+    revision = record_revision(org.organization, actor=org.chief_security_officer, document_key="security_policy",
+                               label="令和8年度改訂", summary="クラウド利用の規定を追加", approved_on=date(2026, 7, 1),
+                               approved_by=org.ciso, reference="第2回情報セキュリティ委員会")  # fmt: skip
+    assert revision.next_due_on == date(2027, 7, 1)
+    rows = {row.document.key: row for row in status(org.organization)}
+    assert rows["security_policy"].last == revision
+    assert rows["procedures"].due_on is None and rows["procedures"].overdue(
+        date(2026, 12, 6)
+    )  # never reviewed: due now
