@@ -23,7 +23,7 @@ from . import access
 from .csaf import CSAFError, read_file
 from .forms import AdvisoryForm, CheckAnswerForm, CloseForm, ImportForm, StartChecksForm
 from .models import SEVERITY_COLOURS, Advisory, AdvisoryCheck, AdvisoryState, CheckState
-from .services import answer_check, close_advisory, find_matches, record_advisory, start_checks
+from .services import answer_check, close_advisory, find_matches, may_answer, record_advisory, start_checks
 
 
 def _load(request: AuthedRequest, pk: int) -> Advisory:
@@ -180,6 +180,8 @@ def advisory_answer(request: AuthedRequest, pk: int, check_pk: int) -> HttpRespo
     check = AdvisoryCheck.objects.filter(advisory=advisory, pk=check_pk).select_related("advisory").first()
     if check is None:
         raise Http404
+    if not may_answer(request.user, check):
+        raise PermissionDenied
     form = CheckAnswerForm(request.POST)
     if form.is_valid():
         try:

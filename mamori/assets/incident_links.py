@@ -249,6 +249,13 @@ def start_cross_checks(
     return created
 
 
+def may_answer(user: Any, check: CrossSystemCheck) -> bool:
+    """The person asked, a holder of the role asked, or anyone in the response (as complete_task allows)."""
+    task = check.task
+    held = bool(task.assignee_role) and task.assignee_role in incident_access.roles_of(user)
+    return task.assignee_id == user.pk or held or incident_access.can(user, "respond")
+
+
 def answer_check(check: CrossSystemCheck, *, actor: Any, finding: str, result: str) -> CrossSystemCheck:
     """The administrator's answer: affected or not, and what they found. Closes the task."""
     if finding not in (CheckFinding.AFFECTED, CheckFinding.NOT_AFFECTED):

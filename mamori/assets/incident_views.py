@@ -18,7 +18,14 @@ from mamori.incidents.errors import NotFound, ServiceError
 from mamori.incidents.models import Incident
 
 from .incident_forms import AffectedSystemsForm, AnswerForm, CrossCheckForm
-from .incident_links import answer_check, hints_for, may_link, set_affected_systems, start_cross_checks
+from .incident_links import (
+    answer_check,
+    hints_for,
+    may_answer,
+    may_link,
+    set_affected_systems,
+    start_cross_checks,
+)
 from .models import AffectedSystem, CrossSystemCheck
 from .views import show_errors
 
@@ -123,6 +130,8 @@ def answer(request: AuthedRequest, pk: int, check_pk: int) -> HttpResponse:
     check = CrossSystemCheck.objects.filter(incident=incident, pk=check_pk).first()
     if check is None:
         raise Http404
+    if not may_answer(request.user, check):
+        raise PermissionDenied
     form = AnswerForm(request.POST)
     if form.is_valid():
         try:

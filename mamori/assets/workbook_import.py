@@ -313,7 +313,7 @@ def _check_software(path: Path, result: CheckResult, existing: dict[str, Informa
                 )
             )
             continue
-        found.software.append(  # type: ignore[union-attr]
+        found.software.append(
             SoftwareInput(
                 *(
                     cell_text(sheet.cell(row, mapping[k])) if k in mapping else ""

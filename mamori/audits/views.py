@@ -148,7 +148,9 @@ def _audit(request: AuthedRequest, pk: int) -> Audit:
 @require_http_methods(["GET", "POST"])
 def audit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     audit = _audit(request, pk)
-    spec = services.spec_of(audit.plan.organization)
+    spec = active_policy(audit.plan.organization).audits
+    if spec is None:  # the policy no longer keeps audits: the records stay, the forms need its checklist
+        raise Http404
     user = request.user
     initial = {"done_on": audit.done_on or timezone.localdate()}
     initial.update({f"item_{r['key']}": r["result"] for r in audit.results})

@@ -134,6 +134,8 @@ def measure_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def measure_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     measure = _load(request, pk)
+    if not access.may_decide(request.user) or request.user.pk == measure.applicant_id:
+        raise PermissionDenied
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
@@ -171,6 +173,8 @@ def measure_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def measure_end(request: AuthedRequest, pk: int) -> HttpResponse:
     measure = _load(request, pk)
+    if request.user.pk != measure.applicant_id and not access.may_decide(request.user):
+        raise PermissionDenied
     form = EndForm(request.POST)
     if form.is_valid():
         try:

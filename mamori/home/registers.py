@@ -30,6 +30,14 @@ REGISTERS = [
         "",
     ),
     Register(
+        "assets:assets",
+        _("Information assets"),
+        _(
+            "Data, documents, media and devices with their classification and manager; Excel import and export."
+        ),
+        "",
+    ),
+    Register(
         "exception_measures:list",
         _("Exception measures"),
         _("Applications to depart from a rule, their decisions, emergency measures reported afterwards."),

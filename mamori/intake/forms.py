@@ -92,19 +92,20 @@ class ReportForm(forms.Form):
 
     def to_input(self) -> ReportInput:
         d = self.cleaned_data
-        text = {
-            k: d.get(k) or ""
-            for k in (
-                "location",
-                "description",
-                "suspected_cause",
-                "impact_scope",
-                "affected_systems",
-                "reporter_name",
-                "reporter_contact",
-            )
-        }
-        return ReportInput(discovered_at=d.get("discovered_at"), **text)
+
+        def text(key: str) -> str:
+            return d.get(key) or ""
+
+        return ReportInput(
+            discovered_at=d.get("discovered_at"),
+            location=text("location"),
+            description=text("description"),
+            suspected_cause=text("suspected_cause"),
+            impact_scope=text("impact_scope"),
+            affected_systems=text("affected_systems"),
+            reporter_name=text("reporter_name"),
+            reporter_contact=text("reporter_contact"),
+        )
 
 
 class StaffReportForm(ReportForm):

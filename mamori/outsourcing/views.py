@@ -88,8 +88,8 @@ def register(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contract_new(request: AuthedRequest) -> HttpResponse:
     organization = _organization(request)
-    spec = services.spec_of(organization)
-    if not _roles(request)["manage"]:
+    spec = active_policy(organization).outsourcing
+    if spec is None or not _roles(request)["manage"]:
         raise PermissionDenied
     form = ContractForm(request.POST or None, spec=spec, organization_id=organization.pk)
     if request.method == "POST" and form.is_valid():
@@ -131,9 +131,9 @@ def contract_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         .select_related("manager", "department")
         .first()
     )
-    if contract is None:
+    spec = active_policy(organization).outsourcing
+    if contract is None or spec is None:
         raise Http404
-    spec = services.spec_of(organization)
     check_form = CheckForm(
         request.POST if "note" in request.POST else None, initial={"checked_on": timezone.localdate()}
     )

@@ -222,6 +222,8 @@ def session_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def session_attendance(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
+    if not may_record(request.user):
+        raise PermissionDenied
     form = AttendanceForm(request.POST, organization_id=session.organization_id)
     if form.is_valid():
         try:
@@ -240,6 +242,8 @@ def session_attendance(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def session_drill(request: AuthedRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
+    if not may_record(request.user):
+        raise PermissionDenied
     form = DrillForm(request.POST)
     if form.is_valid():
         try:

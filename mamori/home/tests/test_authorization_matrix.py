@@ -16,15 +16,25 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 
+from mamori.advisories.inputs import AdvisoryInput, ProductInput
+from mamori.advisories.services import record_advisory, start_checks
 from mamori.api.auth import create_token
+from mamori.assets import access as assets_access
+from mamori.assets.incident_links import set_affected_systems, start_cross_checks
+from mamori.assets.information_assets import AssetInput, create_asset
+from mamori.assets.services import SoftwareInput, SystemInput, create_system, set_software
+from mamori.audits.models import Audit, AuditPlan, Finding
 from mamori.conftest import sign_in
+from mamori.exception_measures.models import ExceptionMeasure
 from mamori.incidents import access, need_to_know, outside, response, services
 from mamori.incidents.models import Incident
 from mamori.incidents.tests.scenario import report, triage
 from mamori.intake.choices import Channel
 from mamori.intake.services import ReportInput, Upload, submit_report
+from mamori.outsourcing.models import CloudApplication
 from mamori.paging.models import Page
 from mamori.paging.tokens import page_token
+from mamori.training import services as training
 
 PRINCIPALS = [
     "anonymous",
@@ -57,6 +67,37 @@ def sees_in_full(person: Any, world: World) -> bool:
 
 def perm(name: str) -> Callable[[Any, World], bool]:
     return lambda p, w: p is not None and sees_incident(p, w) and access.can(p, name)
+
+
+def is_(person: Any, world: World, key: str) -> bool:
+    return person is not None and person == world.people.get(key)
+
+
+def ours(person: Any, world: World) -> bool:
+    """Of komae, whose register's objects the URLs point at (the outsider is of mutsu)."""
+    return person is not None and person.organization_id == world.people["csirt_head"].organization_id
+
+
+def keeps_register(person: Any) -> bool:
+    return person is not None and assets_access.may_add_systems(person)
+
+
+def reads_register(person: Any) -> bool:
+    return person is not None and assets_access.sees_whole_register(person)
+
+
+def reads_training(person: Any) -> bool:
+    return person is not None and (
+        training.may_plan(person) or training.may_record(person) or access.can(person, "view_all")
+    )
+
+
+def plans_training(person: Any) -> bool:
+    return person is not None and training.may_plan(person)
+
+
+def records_training(person: Any) -> bool:
+    return person is not None and training.may_record(person)
 
 
 def anyone(p: Any, w: World) -> bool:
@@ -169,6 +210,71 @@ URL_RULES: dict[str, tuple[str, Callable[[Any, World], bool]]] = {
     "statistics:index": ("GET", lambda p, w: p is not None and access.can(p, "view_all")),
     "statistics:export": ("GET", lambda p, w: p is not None and access.can(p, "view_all")),
     "statistics:committee": ("GET", lambda p, w: p is not None and access.can(p, "view_all")),
+    # The registers (issue 7). komae's policy keeps the systems register and training; its other
+    # registers' pages say the policy has none (and nobody may apply, plan or record in them).
+    "home:registers": ("GET", logged_in),
+    "assets:list": ("GET", logged_in),  # shows only the systems the person may see
+    "assets:export": ("GET", logged_in),
+    "assets:create": ("GET", lambda p, w: keeps_register(p)),
+    "assets:import": ("GET", lambda p, w: keeps_register(p)),
+    "assets:detail": ("GET", lambda p, w: (reads_register(p) and ours(p, w)) or is_(p, w, "system_admin")),
+    "assets:edit": ("GET", lambda p, w: keeps_register(p) or is_(p, w, "system_admin")),
+    "assets:software": ("GET", lambda p, w: keeps_register(p) or is_(p, w, "system_admin")),
+    "assets:assets": ("GET", logged_in),
+    "assets:asset_export": ("GET", logged_in),
+    "assets:asset_create": ("GET", lambda p, w: keeps_register(p)),
+    "assets:asset_import": ("GET", lambda p, w: keeps_register(p)),
+    "assets:asset": ("GET", lambda p, w: (reads_register(p) and ours(p, w)) or is_(p, w, "system_admin")),
+    "assets:asset_edit": ("GET", lambda p, w: keeps_register(p) or is_(p, w, "system_admin")),
+    "assets:incident": ("GET", lambda p, w: sees_incident(p, w)),
+    "assets:incident_set": (
+        "POST",
+        lambda p, w: sees_incident(p, w) and (access.can(p, "triage") or access.can(p, "respond")),
+    ),
+    "assets:incident_checks": ("POST", perm("respond")),
+    # The cross-system check asks the system's administrator; those in the response may answer too.
+    "assets:answer": (
+        "POST",
+        lambda p, w: sees_incident(p, w) and (is_(p, w, "system_admin") or access.can(p, "respond")),
+    ),
+    "exception_measures:list": ("GET", logged_in),
+    "exception_measures:new": ("GET", nobody),
+    "exception_measures:detail": ("GET", lambda p, w: is_(p, w, "system_admin")),  # the applicant's own
+    "exception_measures:decide": ("POST", nobody),  # nobody holds an approving role in komae
+    "exception_measures:withdraw": ("POST", lambda p, w: is_(p, w, "system_admin")),
+    "exception_measures:end": ("POST", lambda p, w: is_(p, w, "system_admin")),
+    "advisories:list": ("GET", logged_in),
+    "advisories:new": ("GET", lambda p, w: keeps_register(p)),
+    "advisories:import": ("GET", lambda p, w: keeps_register(p)),
+    "advisories:detail": (
+        "GET",
+        lambda p, w: (reads_register(p) and ours(p, w)) or is_(p, w, "system_admin"),
+    ),
+    "advisories:start_checks": ("POST", lambda p, w: keeps_register(p)),
+    "advisories:answer": ("POST", lambda p, w: keeps_register(p) or is_(p, w, "system_admin")),
+    "advisories:close": ("POST", lambda p, w: keeps_register(p)),
+    "training:year": ("GET", lambda p, w: reads_training(p)),
+    "training:plan": ("GET", lambda p, w: plans_training(p)),
+    "training:session_new": ("GET", lambda p, w: records_training(p)),
+    "training:session": ("GET", lambda p, w: reads_training(p) and not is_(p, w, "outsider")),
+    "training:attendance": ("POST", lambda p, w: records_training(p)),
+    "training:drill": ("POST", lambda p, w: records_training(p)),
+    "audits:year": ("GET", lambda p, w: p is not None and access.can(p, "view_all")),
+    "audits:audit": ("GET", nobody),  # komae keeps no audits: an audit recorded earlier is not shown
+    "audits:finding": (
+        "GET",
+        lambda p, w: p is not None and access.can(p, "view_all") and not is_(p, w, "outsider"),
+    ),
+    "audits:inspection_new": ("GET", nobody),
+    "outsourcing:register": ("GET", logged_in),  # says the policy has no such register
+    "outsourcing:contract_new": ("GET", nobody),
+    "outsourcing:contract": ("GET", nobody),
+    "outsourcing:cloud_new": ("GET", nobody),
+    "outsourcing:cloud": (
+        "GET",
+        lambda p, w: p is not None and access.can(p, "view_all") and not is_(p, w, "outsider"),
+    ),
+    "reviews:index": ("GET", logged_in),  # says the policy lists no documents
     "logout": ("POST", anyone),  # last: it ends the session the requests above use
 }
 # Not in URL_RULES: Django's own admin (staff only, journaled through people/admin.py), and the API,
@@ -281,6 +387,7 @@ def world(komae, outsider, settings, tmp_path) -> World:
     member = need_to_know.add_member(
         incident, actor=komae.csirt_manager, expected_version=None, person=komae.ciso, reason="公表の判断"
     )
+    register = registers(komae, incident)
     page = Page.objects.filter(recipient=komae.csirt_head, state="open").first()
     obligation = incident.obligations.filter(done_at__isnull=True).first()
     ext = incident.external_reports.first()
@@ -351,7 +458,119 @@ def world(komae, outsider, settings, tmp_path) -> World:
         "documents:template_upload": "/documents/templates/final_report/upload/",
         "documents:template_revert": "/documents/templates/final_report/revert/",
     }
+    urls.update(
+        {
+            "home:registers": "/registers/",
+            "assets:list": "/systems/",
+            "assets:export": "/systems/export/",
+            "assets:create": "/systems/new/",
+            "assets:import": "/systems/import/",
+            "assets:detail": f"/systems/{register['system'].pk}/",
+            "assets:edit": f"/systems/{register['system'].pk}/edit/",
+            "assets:software": f"/systems/{register['system'].pk}/software/",
+            "assets:assets": "/systems/assets/",
+            "assets:asset_export": "/systems/assets/export/",
+            "assets:asset_create": "/systems/assets/new/",
+            "assets:asset_import": "/systems/assets/import/",
+            "assets:asset": f"/systems/assets/{register['asset'].pk}/",
+            "assets:asset_edit": f"/systems/assets/{register['asset'].pk}/edit/",
+            "assets:incident": f"/systems/incident/{pk}/",
+            "assets:incident_set": f"/systems/incident/{pk}/affected/",
+            "assets:incident_checks": f"/systems/incident/{pk}/checks/",
+            "assets:answer": f"/systems/incident/{pk}/checks/{register['cross_check'].pk}/answer/",
+            "exception_measures:list": "/exceptions/",
+            "exception_measures:new": "/exceptions/new/",
+            "exception_measures:detail": f"/exceptions/{register['measure'].pk}/",
+            "exception_measures:decide": f"/exceptions/{register['measure'].pk}/decide/",
+            "exception_measures:withdraw": f"/exceptions/{register['measure'].pk}/withdraw/",
+            "exception_measures:end": f"/exceptions/{register['measure'].pk}/end/",
+            "advisories:list": "/advisories/",
+            "advisories:new": "/advisories/new/",
+            "advisories:import": "/advisories/import/",
+            "advisories:detail": f"/advisories/{register['advisory'].pk}/",
+            "advisories:start_checks": f"/advisories/{register['advisory'].pk}/checks/",
+            "advisories:answer": f"/advisories/{register['advisory'].pk}/checks/{register['advisory_check'].pk}/answer/",
+            "advisories:close": f"/advisories/{register['advisory'].pk}/close/",
+            "training:year": "/training/",
+            "training:plan": "/training/plan/",
+            "training:session_new": "/training/sessions/new/",
+            "training:session": f"/training/sessions/{register['session'].pk}/",
+            "training:attendance": f"/training/sessions/{register['session'].pk}/attendance/",
+            "training:drill": f"/training/sessions/{register['session'].pk}/drill/",
+            "audits:year": "/audits/",
+            "audits:audit": f"/audits/{register['audit'].pk}/",
+            "audits:finding": f"/audits/findings/{register['finding'].pk}/",
+            "audits:inspection_new": "/audits/self-inspections/new/",
+            "outsourcing:register": "/outsourcing/",
+            "outsourcing:contract_new": "/outsourcing/contracts/new/",
+            "outsourcing:contract": "/outsourcing/contracts/999999/",
+            "outsourcing:cloud_new": "/outsourcing/cloud/new/",
+            "outsourcing:cloud": f"/outsourcing/cloud/{register['cloud'].pk}/",
+            "reviews:index": "/reviews/",
+        }
+    )
     return World(people, urls, incident.pk, mail.incident.pk)
+
+
+def registers(komae: Any, incident: Incident) -> dict[str, Any]:
+    """One object of each register in komae, for the URLs that show one."""
+    keeper, admin = komae.csirt_manager, komae.system_admin
+    classes: dict[str, str] = {}
+    affected = create_system(
+        komae.organization, actor=keeper, data=SystemInput(code="S-1", name="基幹系", classification=classes)
+    )
+    system = create_system(
+        komae.organization, actor=keeper, data=SystemInput(code="S-2", name="内部情報系", administrator=admin)
+    )
+    for item in (affected, system):
+        set_software(item, actor=keeper, items=[SoftwareInput("PostgreSQL", "13.4")])
+    asset = create_asset(
+        komae.organization, actor=keeper, data=AssetInput(code="A-1", name="名簿", manager=admin)
+    )
+    set_affected_systems(incident, actor=komae.handler, systems=[affected])
+    (cross_check,) = start_cross_checks(
+        incident, actor=komae.handler, kinds=["software"], due_at=None, expected_version=None
+    )
+    advisory = record_advisory(
+        komae.organization,
+        actor=keeper,
+        data=AdvisoryInput(source="JVN", title="PostgreSQL", products=[ProductInput("PostgreSQL", "< 13.5")]),
+    )
+    advisory_check = next(c for c in start_checks(advisory, actor=keeper) if c.system_id == system.pk)
+    session = training.record_session(
+        komae.organization,
+        actor=keeper,
+        data=training.SessionInput(kind="tabletop", title="机上訓練", held_on=incident.opened_at.date()),
+    )
+    # komae keeps no exception measures, audits or outsourcing: rows from before (made directly) test
+    # that their pages refuse or say so, and never fail.
+    now = incident.opened_at
+    measure = ExceptionMeasure.objects.create(
+        organization=komae.organization, number=1, applicant=admin, rule="x", measure="x", reason="x",
+        compensating="x", starts_on=now.date(), ends_on=now.date(), state="applied", created_at=now,
+    )  # fmt: skip
+    plan = AuditPlan.objects.create(
+        organization=komae.organization, fiscal_year=2026, title="x", scope="x", drafted_by=keeper
+    )
+    department = komae.organization.department_set.create(name="総務課")
+    audit = Audit.objects.create(plan=plan, department=department, auditor=keeper, scheduled_on=now.date())
+    finding = Finding.objects.create(
+        organization=komae.organization,
+        audit=audit,
+        department=department,
+        text="x",
+        recorded_by=keeper,
+        recorded_at=now,
+    )
+    cloud = CloudApplication.objects.create(
+        organization=komae.organization, service="x", provider="x", purpose="x", information="x",
+        data_location="日本", applicant=admin, applied_at=now,
+    )  # fmt: skip
+    return {
+        "system": system, "asset": asset, "cross_check": cross_check, "advisory": advisory,
+        "advisory_check": advisory_check, "session": session, "measure": measure, "audit": audit,
+        "finding": finding, "cloud": cloud,
+    }  # fmt: skip
 
 
 def refused(status: int, location: str, person: Any) -> bool:
