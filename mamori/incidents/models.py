@@ -103,7 +103,13 @@ class Incident(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "state", "-opened_at"]),
-            models.Index(fields=["organization", "fiscal_year"]),
+            # The list filtered by fiscal year (and state), newest first; also the statistics' year. Was
+            # (organization, fiscal_year): a year's closed incidents were found by walking every closed
+            # incident of later years (117,000 rows, 75 ms on PostgreSQL at 1M, docs/performance.md).
+            models.Index(
+                fields=["organization", "fiscal_year", "state", "-opened_at"],
+                name="incident_year_state_opened",
+            ),
             # The list page's default order.
             models.Index(fields=["organization", "-opened_at"]),
         ]
