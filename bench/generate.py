@@ -183,6 +183,7 @@ def reusable(options: Options) -> dict[str, Any] | None:
     as a town's database is at an upgrade, rather than made again (ten minutes a database at 1M); the
     manifest lists those migrations under ``migrated_forward``."""
     from django.core.management import call_command
+    from django.db import connection
     from generate_db import fingerprint, migrations_applied, migrations_on_disk, read_marker, write_marker
 
     marker = read_marker()
@@ -196,6 +197,11 @@ def reusable(options: Options) -> dict[str, Any] | None:
     if applied == on_disk:
         return marker[1]
     call_command("migrate", verbosity=0)
+    # New indexes have no statistics yet, and SQLite's planner then trusts them blindly (a new index on
+    # the incidents made it walk an organisation's million incidents for the banner): analyse, as
+    # docs/operations.md asks after an upgrade of a large database.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     now_applied = migrations_applied()
     manifest = {
         **marker[1],
