@@ -392,6 +392,6 @@ def banner_escalations(organization_id: int | None) -> list[Escalation]:
     exhausted = (
         Escalation.objects.filter(state=EscalationState.EXHAUSTED)
         .select_related("incident")
-        .order_by("pk")[:BANNER_SCAN]
+        .order_by("next_check_at")[:BANNER_SCAN]  # the order of the index (state, next_check_at)
     )
     return [e for e in exhausted if e.incident.organization_id == organization_id][:5]
