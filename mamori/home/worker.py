@@ -120,6 +120,7 @@ def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
     from mamori.accounts.ratelimit import purge_old_windows
     from mamori.exception_measures.services import remind_expiring
     from mamori.incidents.outside import check_report_clocks
+    from mamori.outsourcing.services import remind_due_checks
     from mamori.paging.delivery import send_due
     from mamori.paging.services import advance_due
     from mamori.reviews.services import remind_due_reviews
@@ -137,6 +138,8 @@ def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
         Job("exception_measure_reminders", remind_expiring, 3600),
         # Documents whose yearly review is near (katsushika 6(2), tatebayashi 9.3).
         Job("review_reminders", remind_due_reviews, 3600),
+        # Outsourcing contracts whose periodic compliance check is near (tatebayashi 8.1(3)①(イ)).
+        Job("contract_check_reminders", remind_due_checks, 3600),
         # Rate-limit counters older than a day count nothing any more.
         Job("purge_rate_windows", purge_old_windows, 3600),
     ]

@@ -42,6 +42,8 @@ class Contract(models.Model):
     # {item key: true} for each clause of the policy's contract_items the contract contains.
     clauses = models.JSONField(_("security clauses"), default=dict, blank=True)
     next_check_on = models.DateField(_("next compliance check"))
+    # The next_check_on a reminder was sent for, so that each check is recalled once.
+    check_reminded_for = models.DateField(_("reminder sent for the check of"), null=True, blank=True)
     state = models.CharField(
         _("state"), max_length=10, choices=ContractState.choices, default=ContractState.ACTIVE
     )

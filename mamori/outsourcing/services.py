@@ -2,10 +2,12 @@
 Each change checks, changes and journals in one transaction (STYLE.md); roles from the policy's
 ``outsourcing`` section."""
 
+import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,11 +15,14 @@ from django.utils.translation import gettext as _
 from mamori.incidents.access import roles_of
 from mamori.incidents.errors import Invalid, NotAllowed, WrongState
 from mamori.journal.services import record
+from mamori.people.models import Assignment
 from mamori.policy.schema_registers import OutsourcingSpec
 from mamori.policy.services import active_policy
 from mamori.wareki import add_months
 
 from .models import CloudApplication, CloudState, ComplianceCheck, Contract, ContractState
+
+log = logging.getLogger("mamori.outsourcing")
 
 
 def spec_of(organization: Any) -> OutsourcingSpec:
@@ -254,3 +259,53 @@ def decide_cloud(
             },
         )
     return application
+
+
+REMIND_DAYS_BEFORE_CHECK = 7  # the contract's manager is told a week before a compliance check is due
+
+
+def remind_due_checks(*, today: date | None = None) -> int:
+    """Mail the manager of each contract in force (and the roles that manage outsourcing) when its periodic
+    compliance check (8.1(3)①(イ)) is due within a week or overdue; once for each due date. The worker runs
+    this hourly. Returns reminders sent."""
+    from mamori.paging.transports import smtp_connection
+
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=REMIND_DAYS_BEFORE_CHECK)
+    sent = 0
+    due = Contract.objects.filter(state=ContractState.ACTIVE, next_check_on__lte=horizon).select_related(
+        "organization", "manager"
+    )
+    for contract in due:
+        if contract.check_reminded_for == contract.next_check_on:
+            continue
+        spec = active_policy(contract.organization).outsourcing
+        roles = spec.manage_roles if spec else []
+        keepers = Assignment.objects.filter(
+            role__organization=contract.organization, role__key__in=roles, role__active=True
+        ).select_related("person")
+        addresses = sorted({p.email for p in [contract.manager, *(a.person for a in keepers)] if p.email})
+        subject = _("Compliance check of %(contract)s due on %(date)s") % {
+            "contract": contract,
+            "date": contract.next_check_on,
+        }
+        body = _(
+            "The periodic check of the vendor's compliance with the contract's security clauses (%(contract)s) is due "
+            "on %(date)s. Record it in Mamori with what was checked and any measures taken."
+        ) % {"contract": contract, "date": contract.next_check_on}
+        try:
+            if addresses:
+                EmailMessage(subject, body, None, addresses, connection=smtp_connection()).send()
+        except Exception:
+            log.exception("reminder for contract %s not sent", contract.pk)
+            continue
+        with transaction.atomic():
+            Contract.objects.filter(pk=contract.pk).update(check_reminded_for=contract.next_check_on)
+            record(
+                actor="system",
+                action="contract.check_reminded",
+                obj=contract,
+                data={"due_on": contract.next_check_on, "to": addresses},
+            )
+        sent += 1
+    return sent

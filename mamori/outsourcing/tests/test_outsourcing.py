@@ -12,6 +12,7 @@ from mamori.conftest import make_org, sign_in
 from mamori.incidents.errors import Invalid, NotAllowed, WrongState
 from mamori.journal.models import JournalEntry
 from mamori.journal.verify import verify_chain
+from mamori.paging.tests.conftest import smtp_server  # noqa: F401 - the real SMTP server fixture
 from mamori.people.models import Role
 from mamori.people.services import assign_role
 from mamori.policy.loader import parse_policy, preset_path, read_policy_file
@@ -26,6 +27,7 @@ from ..services import (
     end_contract,
     record_check,
     register_contract,
+    remind_due_checks,
 )
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +153,24 @@ def test_a_cloud_service_is_approved_by_someone_else_who_names_its_manager(org):
 def test_add_months_keeps_the_day_or_the_month_end():
     assert add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
     assert add_months(date(2026, 11, 15), 3) == date(2027, 2, 15)
+
+
+def test_the_manager_is_reminded_of_a_due_compliance_check(org, smtp_server):  # noqa: F811
+    contract = register_contract(org.organization, actor=org.system_admin, data=maintenance(org))
+    assert contract.next_check_on == date(2026, 10, 1)
+    assert remind_due_checks(today=date(2026, 9, 20)) == 0  # 11 days before: not yet
+    assert remind_due_checks(today=date(2026, 9, 25)) == 1  # within a week
+    assert remind_due_checks(today=date(2026, 9, 26)) == 0  # once for this due date
+    (mail,) = smtp_server.mailbox.messages
+    to = {a.addr_spec for a in mail["To"].addresses}
+    assert "system_admin@tatebayashi.example" in to and "chief_security_officer@tatebayashi.example" in to
+    record_check(
+        contract,
+        actor=org.system_admin,
+        checked_on=date(2026, 9, 30),
+        compliant=True,
+        note="報告書を確認",
+        measures="",
+    )
+    assert remind_due_checks(today=date(2027, 3, 25)) == 1  # the next check, six months on
+    assert JournalEntry.objects.filter(action="contract.check_reminded").count() == 2
