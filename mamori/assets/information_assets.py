@@ -14,7 +14,7 @@ from mamori.people.models import Department, Organization, User
 from mamori.policy.services import active_policy
 
 from .models import AssetKind, InformationAsset, InformationSystem
-from .services import CODE_MAX, NAME_MAX, SHORT_MAX, check_classification
+from .services import CODE_MAX, NAME_MAX, SHORT_MAX, apply_changes, check_classification, plain
 
 
 @dataclass
@@ -82,10 +82,6 @@ def check_asset(
     return errors
 
 
-def _plain(value: Any) -> Any:
-    return str(value) if hasattr(value, "_meta") else value
-
-
 def create_asset(organization: Organization, *, actor: Any, data: AssetInput) -> InformationAsset:
     with transaction.atomic():
         errors = check_asset(organization, data)
@@ -96,7 +92,7 @@ def create_asset(organization: Organization, *, actor: Any, data: AssetInput) ->
             actor=actor,
             action="asset.created",
             obj=asset,
-            data={key: _plain(value) for key, value in normalized_asset(data).items()},
+            data={key: plain(value) for key, value in normalized_asset(data).items()},
         )
     return asset
 
@@ -115,12 +111,7 @@ def update_asset(
         errors = check_asset(locked.organization, data, instance=locked)
         if errors:
             raise Invalid(fields=errors)
-        changes: dict[str, dict[str, Any]] = {}
-        for key, value in normalized_asset(data).items():
-            before = getattr(locked, key)
-            if before != value:
-                changes[key] = {"from": _plain(before), "to": _plain(value)}
-                setattr(locked, key, value)
+        changes = apply_changes(locked, normalized_asset(data))
         if changes:
             locked.version += 1
             locked.save()

@@ -141,10 +141,23 @@ def normalized(data: SystemInput) -> dict[str, Any]:
     return values
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as the journal keeps it: a row by its name."""
     if hasattr(value, "_meta"):
         return str(value)
     return value
+
+
+def apply_changes(instance: Any, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Set on ``instance`` the ``values`` that differ; what changed, as it was and as it became, for the
+    journal (the register's history). Shared by the systems and the information assets."""
+    changes: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        before = getattr(instance, key)
+        if before != value:
+            changes[key] = {"from": plain(before), "to": plain(value)}
+            setattr(instance, key, value)
+    return changes
 
 
 def _raise_if(errors: dict[str, str]) -> None:
@@ -162,7 +175,7 @@ def create_system(organization: Organization, *, actor: Any, data: SystemInput) 
             actor=actor,
             action="system.created",
             obj=system,
-            data={key: _plain(value) for key, value in normalized(data).items()},
+            data={key: plain(value) for key, value in normalized(data).items()},
         )
     return system
 
@@ -181,12 +194,7 @@ def update_system(
             )
         policy = active_policy(locked.organization)
         _raise_if(check_system(locked.organization, policy, data, instance=locked))
-        changes: dict[str, dict[str, Any]] = {}
-        for key, value in normalized(data).items():
-            before = getattr(locked, key)
-            if before != value:
-                changes[key] = {"from": _plain(before), "to": _plain(value)}
-                setattr(locked, key, value)
+        changes = apply_changes(locked, normalized(data))
         if changes:
             locked.version += 1
             locked.save()

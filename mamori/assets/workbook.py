@@ -94,55 +94,63 @@ def _choices(sheet: Any, column: int, options: list[str], rows: int) -> None:
     sheet.add_data_validation(validation)
 
 
-def system_row(system: InformationSystem, policy: PolicyDocument, columns: list[Column]) -> list[Any]:
-    row: list[Any] = []
-    for column in columns:
-        key = column.key
-        if key.startswith("class_"):
-            axis = policy.axis(key.removeprefix("class_"))
-            level = system.classification.get(key.removeprefix("class_"), "")
-            row.append(next((lv.label for lv in axis.levels if lv.key == level), level) if axis else level)
-        elif key == "segment":
-            segment = policy.segment(system.segment)
-            row.append(segment.label if segment else system.segment)
-        elif key in ("administrator", "operator"):
-            row.append(person_cell(getattr(system, key)))
-        elif key == "owner_department":
-            row.append(system.owner_department.name if system.owner_department else "")
-        elif key in ("personal_data", "in_use"):
-            row.append(yes_no(getattr(system, key)))
-        else:
-            value = getattr(system, key)
-            row.append("" if value is None else value)
-    return row
+def entry_cell(entry: Any, key: str, policy: PolicyDocument) -> Any:
+    """One cell of a system's or an asset's row, as staff read it: the policy's labels, people as
+    “name (user ID)”, yes/no."""
+    if key.startswith("class_"):
+        axis = policy.axis(key.removeprefix("class_"))
+        level = entry.classification.get(key.removeprefix("class_"), "")
+        return next((lv.label for lv in axis.levels if lv.key == level), level) if axis else level
+    if key == "segment":
+        segment = policy.segment(entry.segment)
+        return segment.label if segment else entry.segment
+    if key == "kind":
+        return str(dict(AssetKind.choices).get(entry.kind, entry.kind))
+    if key in ("administrator", "operator", "manager"):
+        return person_cell(getattr(entry, key))
+    if key == "owner_department":
+        return entry.owner_department.name if entry.owner_department else ""
+    if key == "system":
+        return str(entry.system) if entry.system else ""
+    if key in ("personal_data", "in_use"):
+        return yes_no(getattr(entry, key))
+    value = getattr(entry, key)
+    return "" if value is None else value
 
 
-def write_register(systems: QuerySet[InformationSystem], policy: PolicyDocument) -> bytes:
-    systems = systems.select_related("owner_department", "administrator", "operator").prefetch_related(
-        "software"
-    )
-    book = Workbook()
-    sheet = book.worksheets[0]
-    sheet.title = SYSTEMS_SHEET
-    columns = system_columns(policy)
+def _write_entries(sheet: Any, entries: Any, columns: list[Column], policy: PolicyDocument) -> None:
+    """Header, one row per entry, and a drop-down of the policy's labels in each column that has them."""
     _header(sheet, columns)
     wrap = Alignment(wrap_text=True, vertical="top")
     count = 0
-    software: list[list[str]] = []
-    for system in systems:
-        sheet.append(system_row(system, policy, columns))
+    for entry in entries:
+        sheet.append([entry_cell(entry, column.key, policy) for column in columns])
         count += 1
         for cell in sheet[count + 1]:
             cell.alignment = wrap
-        software += [[system.code, s.product, s.version, s.publisher] for s in system.software.all()]
     for i, column in enumerate(columns, start=1):
         if column.key == "segment" and policy.asset_register:
             _choices(sheet, i, [s.label for s in policy.asset_register.segments], count)
         elif column.key.startswith("class_"):
             axis = policy.axis(column.key.removeprefix("class_"))
             _choices(sheet, i, [lv.label for lv in axis.levels] if axis else [], count)
+        elif column.key == "kind":
+            _choices(sheet, i, [str(label) for _key, label in AssetKind.choices], count)
         elif column.key in ("personal_data", "in_use"):
             _choices(sheet, i, [yes_no(True), yes_no(False)], count)
+
+
+def write_register(systems: QuerySet[InformationSystem], policy: PolicyDocument) -> bytes:
+    rows = list(
+        systems.select_related("owner_department", "administrator", "operator").prefetch_related("software")
+    )
+    book = Workbook()
+    sheet = book.worksheets[0]
+    sheet.title = SYSTEMS_SHEET
+    _write_entries(sheet, rows, system_columns(policy), policy)
+    software = [
+        [s.code, item.product, item.version, item.publisher] for s in rows for item in s.software.all()
+    ]
     products = book.create_sheet(SOFTWARE_SHEET)
     _header(products, SOFTWARE_COLUMNS)
     for row in software:
@@ -175,41 +183,7 @@ def write_assets(assets: QuerySet[InformationAsset], policy: PolicyDocument) -> 
     book = Workbook()
     sheet = book.worksheets[0]
     sheet.title = ASSETS_SHEET
-    columns = asset_columns(policy)
-    _header(sheet, columns)
-    kinds = dict(AssetKind.choices)
-    count = 0
-    for asset in assets:
-        row: list[Any] = []
-        for column in columns:
-            key = column.key
-            if key.startswith("class_"):
-                axis = policy.axis(key.removeprefix("class_"))
-                level = asset.classification.get(key.removeprefix("class_"), "")
-                row.append(
-                    next((lv.label for lv in axis.levels if lv.key == level), level) if axis else level
-                )
-            elif key == "kind":
-                row.append(str(kinds.get(asset.kind, asset.kind)))
-            elif key == "manager":
-                row.append(person_cell(asset.manager))
-            elif key == "owner_department":
-                row.append(asset.owner_department.name if asset.owner_department else "")
-            elif key == "system":
-                row.append(str(asset.system) if asset.system else "")
-            elif key in ("personal_data", "in_use"):
-                row.append(yes_no(getattr(asset, key)))
-            else:
-                value = getattr(asset, key)
-                row.append("" if value is None else value)
-        sheet.append(row)
-        count += 1
-    for i, column in enumerate(columns, start=1):
-        if column.key.startswith("class_"):
-            axis = policy.axis(column.key.removeprefix("class_"))
-            _choices(sheet, i, [lv.label for lv in axis.levels] if axis else [], count)
-        elif column.key == "kind":
-            _choices(sheet, i, [str(label) for _key, label in AssetKind.choices], count)
+    _write_entries(sheet, assets, asset_columns(policy), policy)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

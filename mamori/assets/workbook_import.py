@@ -10,6 +10,7 @@ system in the register sheet (a system with no row there has its list emptied).
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,17 +184,17 @@ def read_named(path: Path, name: str, columns: list[Column]) -> Sheet:
     return read_sheet(path, sheet=name, known=known)
 
 
-def check_workbook(organization: Organization, path: Path) -> CheckResult:
-    """The dry run. Raises ``RegisterFileError`` when the file as a whole cannot be used."""
-    policy = active_policy(organization)
-    columns = system_columns(policy)
-    labels = {c.key: str(c.label) for c in columns}
-    probe = read_sheet(path, known=set().union(*(header_names(c) for c in columns)))
-    if SYSTEMS_SHEET in probe.names:
-        sheet = read_named(path, SYSTEMS_SHEET, columns) if probe.name != SYSTEMS_SHEET else probe
-    else:
-        sheet = probe
+def open_register(
+    path: Path, sheet_name: str, columns: list[Column]
+) -> tuple[Sheet, dict[str, str], CheckResult]:
+    """The register's sheet (``sheet_name`` if the workbook has it, else the first), its columns by field,
+    and a result noting the headers that fit no column. ``RegisterFileError`` if a required column is missing."""
+    known = set().union(*(header_names(c) for c in columns))
+    sheet = read_sheet(path, known=known)
+    if sheet_name in sheet.names and sheet.name != sheet_name:
+        sheet = read_named(path, sheet_name, columns)
     mapping, ignored = column_mapping(sheet, columns)
+    labels = {c.key: str(c.label) for c in columns}
     missing = [labels[key] for key in REQUIRED if key not in mapping]
     if missing:
         raise RegisterFileError(
@@ -202,12 +203,28 @@ def check_workbook(organization: Organization, path: Path) -> CheckResult:
             )
             % {"sheet": sheet.name, "columns": "、".join(f"「{m}」" for m in missing)}
         )
-    result = CheckResult(ignored_columns=ignored)
-    cells = Cells(organization, policy)
-    existing = {
-        s.code: s
-        for s in InformationSystem.objects.filter(organization=organization).prefetch_related("software")
-    }
+    return sheet, mapping, CheckResult(ignored_columns=ignored)
+
+
+def read_rows(
+    sheet: Sheet,
+    mapping: dict[str, str],
+    columns: list[Column],
+    result: CheckResult,
+    *,
+    cells: Cells,
+    existing: dict[str, Any],
+    make: Callable[[Callable[[str], str]], Any],
+    readers: list[tuple[str, Callable[[str], Any]]],
+    check: Callable[[Any, Any], dict[str, str]],
+    normalize: Callable[[Any], dict[str, Any]],
+    plan: Callable[[int, Any, Any], Any],
+) -> None:
+    """The row loop both registers share: ``make`` the input from the text cells, read the other cells
+    (only columns the sheet has, so a missing column keeps the default), the classes, a register number
+    given twice, then the service's own ``check`` — each problem with its row and column — and what the
+    row would change. Appends to ``result``."""
+    labels = {c.key: str(c.label) for c in columns}
     seen: dict[str, int] = {}
     for number, row in sheet.rows:
         errors_before = len(result.errors)
@@ -219,27 +236,13 @@ def check_workbook(organization: Organization, path: Path) -> CheckResult:
             column = sheet.header(mapping[key]) if key in mapping else ""
             result.errors.append(RowError(sheet.name, number, column, message))
 
-        data = SystemInput(code=fold(value("code")), name=value("name"))
-        for key in ("purpose", "vendor", "vendor_contact", "location", "notes"):
-            setattr(data, key, value(key))
-        readers: list[tuple[str, Any]] = [
-            ("owner_department", cells.department),
-            ("administrator", cells.person),
-            ("operator", cells.person),
-            ("segment", cells.segment),
-            ("personal_data", parse_bool),
-            ("personal_data_count", cells.count),
-        ]
+        data = make(value)
         for key, reader in readers:
-            try:
-                setattr(data, key, reader(value(key)))
-            except CellError as exc:
-                fail(key, str(exc))
-        if "in_use" in mapping:
-            try:
-                data.in_use = parse_bool(value("in_use"))
-            except CellError as exc:
-                fail("in_use", str(exc))
+            if key in mapping:
+                try:
+                    setattr(data, key, reader(value(key)))
+                except CellError as exc:
+                    fail(key, str(exc))
         for column in columns:
             if column.key.startswith("class_"):
                 axis_key = column.key.removeprefix("class_")
@@ -259,27 +262,67 @@ def check_workbook(organization: Organization, path: Path) -> CheckResult:
         seen.setdefault(data.code, number)
         current = existing.get(data.code)
         if len(result.errors) == errors_before:
-            for key, message in check_system(organization, policy, data, instance=current).items():
+            for key, message in check(data, current).items():
                 fail(key if key in mapping else "", message)
-        plan = PlannedSystem(number, data, current)
+        planned = plan(number, data, current)
         if current is not None:
-            plan.changes = [labels.get(k, k) for k in _changed(current, data)]
-        result.planned.append(plan)
-    if SOFTWARE_SHEET in sheet.names:
-        _check_software(path, result, existing)
-    return result
+            planned.changes = [labels.get(k, k) for k in changed_columns(current, normalize(data))]
+        result.planned.append(planned)
 
 
-def _changed(system: InformationSystem, data: SystemInput) -> list[str]:
-    """The fields (column keys) whose value ``data`` would change, as ``update_system`` compares them."""
+def changed_columns(instance: Any, values: dict[str, Any]) -> list[str]:
+    """The columns whose value ``values`` would change (one per class axis), as the services compare them."""
     changed = []
-    for key, new in normalized(data).items():
-        old = getattr(system, key)
+    for key, new in values.items():
+        old = getattr(instance, key)
         if key == "classification":
             changed += [f"class_{k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
         elif old != new:
             changed.append(key)
     return changed
+
+
+def check_workbook(organization: Organization, path: Path) -> CheckResult:
+    """The dry run. Raises ``RegisterFileError`` when the file as a whole cannot be used."""
+    policy = active_policy(organization)
+    columns = system_columns(policy)
+    sheet, mapping, result = open_register(path, SYSTEMS_SHEET, columns)
+    cells = Cells(organization, policy)
+    existing = {
+        s.code: s
+        for s in InformationSystem.objects.filter(organization=organization).prefetch_related("software")
+    }
+
+    def make(value: Callable[[str], str]) -> SystemInput:
+        data = SystemInput(code=fold(value("code")), name=value("name"))
+        for key in ("purpose", "vendor", "vendor_contact", "location", "notes"):
+            setattr(data, key, value(key))
+        return data
+
+    read_rows(
+        sheet,
+        mapping,
+        columns,
+        result,
+        cells=cells,
+        existing=existing,
+        make=make,
+        readers=[
+            ("owner_department", cells.department),
+            ("administrator", cells.person),
+            ("operator", cells.person),
+            ("segment", cells.segment),
+            ("personal_data", parse_bool),
+            ("personal_data_count", cells.count),
+            ("in_use", parse_bool),
+        ],
+        check=lambda data, current: check_system(organization, policy, data, instance=current),
+        normalize=normalized,
+        plan=PlannedSystem,
+    )
+    if SOFTWARE_SHEET in sheet.names:
+        _check_software(path, result, existing)
+    return result
 
 
 def _check_software(path: Path, result: CheckResult, existing: dict[str, InformationSystem]) -> None:

@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mamori.incidents.access import roles_of
 from mamori.incidents.errors import Conflict, Invalid, NotAllowed, WrongState
 from mamori.journal.services import record
 from mamori.people.models import Assignment, Department
@@ -49,14 +50,6 @@ def _spec(organization: Any) -> ExceptionMeasuresSpec:
     if spec is None:
         raise WrongState(_("The policy does not provide for exception measures."))
     return spec
-
-
-def _roles(person: Any) -> set[str]:
-    return set(
-        Assignment.objects.filter(
-            person=person, role__active=True, role__organization_id=person.organization_id
-        ).values_list("role__key", flat=True)
-    )
 
 
 def check_input(spec: ExceptionMeasuresSpec, data: MeasureInput, *, now: datetime) -> dict[str, str]:
@@ -99,7 +92,7 @@ def check_input(spec: ExceptionMeasuresSpec, data: MeasureInput, *, now: datetim
 def apply_measure(organization: Any, *, actor: Any, data: MeasureInput) -> ExceptionMeasure:
     """Apply for a measure (7.4(1)), or report one taken in an emergency (7.4(2))."""
     spec = _spec(organization)
-    if actor.organization_id != organization.pk or not (_roles(actor) & set(spec.apply_roles)):
+    if actor.organization_id != organization.pk or not (roles_of(actor) & set(spec.apply_roles)):
         raise NotAllowed(_("Your role does not apply for exception measures."))
     now = timezone.now()
     errors = check_input(spec, data, now=now)
@@ -168,7 +161,7 @@ def decide(
 ) -> ExceptionMeasure:
     """The CISO's decision (7.4(1)); for an emergency measure, its ratification (7.4(2))."""
     spec = _spec(measure.organization)
-    if actor.organization_id != measure.organization_id or not (_roles(actor) & set(spec.approve_roles)):
+    if actor.organization_id != measure.organization_id or not (roles_of(actor) & set(spec.approve_roles)):
         raise NotAllowed(_("Your role does not decide on exception measures."))
     if actor.pk == measure.applicant_id:
         raise NotAllowed(_("An application cannot be decided by the person who made it."))
@@ -214,7 +207,7 @@ def withdraw(measure: ExceptionMeasure, *, actor: Any) -> ExceptionMeasure:
 def end_measure(measure: ExceptionMeasure, *, actor: Any, note: str) -> ExceptionMeasure:
     """The rule is followed again (or an emergency measure that was rejected is stopped)."""
     spec = _spec(measure.organization)
-    deciding = bool(_roles(actor) & set(spec.approve_roles))
+    deciding = bool(roles_of(actor) & set(spec.approve_roles))
     if actor.organization_id != measure.organization_id or not (actor.pk == measure.applicant_id or deciding):
         raise NotAllowed()
     if not (note or "").strip():

@@ -39,12 +39,7 @@ def _document(spec: ReviewSpec, key: str) -> ReviewedDocument:
 
 
 def _holds_any(person: Any, roles: list[str]) -> bool:
-    held = set(
-        Assignment.objects.filter(
-            person=person, role__active=True, role__organization_id=person.organization_id
-        ).values_list("role__key", flat=True)
-    )
-    return bool(held & set(roles))
+    return bool(roles_of(person) & set(roles))
 
 
 def may_record(user: Any) -> bool:
