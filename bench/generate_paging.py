@@ -44,7 +44,7 @@ HOUR_US = 60 * MINUTE_US
 SYSTEM = "Mamori (escalation)"  # paging.services.SYSTEM
 ESCALATION_COLUMNS = columns_of(
     Escalation,
-    ("id", "incident", "obligation", "key", "role_key", "text", "basis", "ack_minutes", "state", "chain", "step",
+    ("id", "incident", "emergency", "obligation", "key", "role_key", "text", "basis", "ack_minutes", "state", "chain", "step",
      "created_at", "next_check_at", "claimed_until", "claimed_by", "acknowledged_at", "acknowledged_by"),
 )  # fmt: skip
 PAGE_COLUMNS = columns_of(
@@ -282,7 +282,7 @@ class Paging:
                     other[4] = "closed" if other[4] == "open" else other[4]
                 events.add(
                     check, s.org_id, SYSTEM, "escalation.cancelled", "paging.escalation", esc_id, label,
-                    {"incident": s.ref, "incident_state": s.final_state},
+                    {"incident": s.ref, "subject_state": s.final_state},
                 )  # fmt: skip
                 break
             page[4] = "expired"
@@ -302,7 +302,7 @@ class Paging:
             self.states[(s.org, "due")] += 1
         stamps = self.stamps
         self.rows["escalations"].append(
-            (esc_id, s.incident_id, obligation, key, role, text, basis, minutes, state, chain_text, step,
+            (esc_id, s.incident_id, None, obligation, key, role, text, basis, minutes, state, chain_text, step,
              stamps.db(at), stamps.db(next_check), None, "", stamps.db(acknowledged), by)
         )  # fmt: skip
         self._write_pages(pages)

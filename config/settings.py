@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "mamori.audits",
     "mamori.outsourcing",
     "mamori.reviews",
+    "mamori.continuity",
 ]
 
 MIDDLEWARE = [
@@ -255,6 +256,9 @@ MAMORI_WORKER_IDLE_SECONDS = float(env("MAMORI_WORKER_IDLE_SECONDS") or 1)
 
 # Paging (who must acknowledge what). The address people open acknowledgement links at:
 MAMORI_BASE_URL = (env("MAMORI_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# Where the one-tap links of the roll-call (and acknowledgement links) point: the relay on the
+# internet-facing segment when there is one (docs/operations.md, "The relay"), so a phone can answer.
+MAMORI_LINK_BASE_URL = (env("MAMORI_LINK_BASE_URL") or MAMORI_BASE_URL).rstrip("/")
 MAMORI_ACK_LINK_HOURS = env_int("MAMORI_ACK_LINK_HOURS", 24)
 # Outgoing mail for pages: the municipality's own relay (LGWAN mail server).
 MAMORI_SMTP = {

@@ -30,6 +30,8 @@ urlpatterns = [
     path("audits/", include("mamori.audits.urls")),
     path("outsourcing/", include("mamori.outsourcing.urls")),
     path("reviews/", include("mamori.reviews.urls")),
+    path("emergencies/", include("mamori.continuity.urls")),
+    path("rollcall/", include("mamori.continuity.rollcall_urls")),
     *directory.urlpatterns(),  # OpenID Connect login, when configured (docs/directory-login.md)
     path("", include("mamori.home.urls")),
 ]

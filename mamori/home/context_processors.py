@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from mamori.continuity import access as continuity_access
+from mamori.continuity.services import active_emergencies
 from mamori.incidents import access
 from mamori.paging.models import Page
 from mamori.paging.services import banner_escalations
@@ -18,4 +20,7 @@ def mamori(request):
         # A chain nobody acknowledged is shown on every page until someone does.
         "unacknowledged_chains": banner_escalations(user.organization_id),
         "my_open_pages": Page.objects.filter(recipient=user, state="open").count(),
+        # An emergency in force, and who commands it, is shown on every page (katsushika 5(1)ア(ウ)).
+        "active_emergencies": active_emergencies(user),
+        "mamori_sees_bcp": continuity_access.may_view(user),
     }

@@ -76,7 +76,7 @@ def watch_list(user: Any) -> dict[str, Any]:
         return {"my_pages": [], "my_reports_due": [], "now": now}
     my_pages = (
         Page.objects.filter(recipient=user, state=PageState.OPEN)
-        .select_related("escalation__incident")
+        .select_related("escalation__incident", "escalation__emergency")
         .order_by("deadline")[:20]
     )
     mine = access.roles_of(user)

@@ -118,6 +118,7 @@ class JournalCheck:
 
 def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
     from mamori.accounts.ratelimit import purge_old_windows
+    from mamori.continuity import rollcall
     from mamori.exception_measures.services import remind_expiring
     from mamori.incidents.outside import check_report_clocks
     from mamori.outsourcing.services import remind_due_checks
@@ -131,6 +132,9 @@ def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
         Job("advance_escalations", advance_due, 0),
         Job("send_pages", lambda: send_due(should_stop=should_stop), 0),
         Job("outside_report_clocks", check_report_clocks, 30),
+        # An emergency's roll-call (katsushika 4(2) 安否確認): its messages, and reminders to the silent.
+        Job("send_rollcall", lambda: rollcall.send_due(should_stop=should_stop), 0),
+        Job("rollcall_reminders", rollcall.send_reminders, 60),
         # Started hourly as a process of its own; every pass looks whether it has ended.
         Job("check_journal", journal_check.start, 3600),
         Job("check_journal_verdict", journal_check.collect, 0),

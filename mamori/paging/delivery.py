@@ -33,7 +33,9 @@ def backoff(attempts: int) -> timedelta:
 def compose(page: Page) -> Message:
     """The message in the recipient's language, with the one-time acknowledgement link."""
     escalation = page.escalation
-    incident = escalation.incident
+    if escalation.emergency_id:
+        return _compose_for_emergency(page)
+    incident = escalation.subject
     policy = document_of(incident.policy)
     level = policy.level(incident.level)
     role = policy.role(escalation.role_key)
@@ -78,6 +80,45 @@ def compose(page: Page) -> Message:
     return Message(subject=subject, body="\n".join(lines), ack_url=ack_url, payload=payload)
 
 
+def _compose_for_emergency(page: Page) -> Message:
+    """A page of an emergency's command chain (katsushika 5(1)ア(ウ)): take command, or say you cannot."""
+    escalation = page.escalation
+    emergency = escalation.subject
+    role = document_of(emergency.policy).role(escalation.role_key)
+    ack_url = settings.MAMORI_BASE_URL + reverse("paging:ack", args=[page_token(page.token_salt)])
+    with translation.override(page.recipient.language or "ja"):
+        drill = _("[DRILL] ") if emergency.is_drill else ""
+        subject = _("%(drill)s[Mamori] Emergency %(emergency)s: please acknowledge") % {
+            "drill": drill,
+            "emergency": emergency,
+        }
+        lines = [
+            escalation.text,
+            _("Basis: %(basis)s") % {"basis": escalation.basis or "-"},
+            "",
+            _("You are paged as: %(role)s") % {"role": role.title if role else escalation.role_key},
+        ]
+        if page.acting_for_id:
+            lines.append(
+                _("You are paged as deputy of %(holder)s, who did not answer.") % {"holder": page.acting_for}
+            )
+        lines += [
+            _("Acknowledge by %(deadline)s; after that the next person is paged.")
+            % {"deadline": wareki.format_datetime(page.deadline, page.recipient.date_style)},
+            "",
+            _("Acknowledge (works once, from a phone too): %(url)s") % {"url": ack_url},
+        ]
+    payload = {
+        "emergency": emergency.reference,
+        "role": escalation.role_key,
+        "recipient": page.recipient.username,
+        "deadline": page.deadline.isoformat(),
+        "ack_url": ack_url,
+        "drill": emergency.is_drill,
+    }
+    return Message(subject=subject, body="\n".join(lines), ack_url=ack_url, payload=payload)
+
+
 # Deliveries claimed and loaded per query: small enough that a second worker is never left idle while
 # one holds a long list of due rows, large enough that loading is one query per batch, not per delivery
 # (docs/performance.md, paging_lag).
@@ -97,10 +138,18 @@ def send_due(*, limit: int = 100, should_stop: Callable[[], bool] = lambda: Fals
             break
         batch = (
             Delivery.objects.select_related(
-                "page__recipient", "page__acting_for", "page__escalation__incident__policy"
+                "page__recipient",
+                "page__acting_for",
+                "page__escalation__incident__policy",
+                "page__escalation__emergency__policy",
             )
             # The policy row's text and document are large and not needed: the parsed policy is cached.
-            .defer("page__escalation__incident__policy__text", "page__escalation__incident__policy__document")
+            .defer(
+                "page__escalation__incident__policy__text",
+                "page__escalation__incident__policy__document",
+                "page__escalation__emergency__policy__text",
+                "page__escalation__emergency__policy__document",
+            )
             .in_bulk(ids)
         )
         for pk in ids:

@@ -6,6 +6,8 @@ pages the role's people one at a time — the holder, then the deputies in order
 each attempt a ``Delivery``. The worker claims due rows (``claims.py``), so a crash loses nothing.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -14,8 +16,23 @@ from .choices import Channel, DeliveryState, EscalationState, PageState
 
 
 class Escalation(models.Model):
+    # What the people are told about: an incident, or an emergency of the business-continuity plan (its
+    # command chain, katsushika 5(1)ア(ウ)). Exactly one of the two.
     incident = models.ForeignKey(
-        "incidents.Incident", verbose_name=_("incident"), on_delete=models.PROTECT, related_name="escalations"
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="escalations",
+    )
+    emergency = models.ForeignKey(
+        "continuity.Emergency",
+        verbose_name=_("emergency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="escalations",
     )
     obligation = models.ForeignKey(
         "incidents.Obligation", verbose_name=_("obligation"), null=True, blank=True, on_delete=models.PROTECT
@@ -49,7 +66,15 @@ class Escalation(models.Model):
         verbose_name = _("escalation")
         verbose_name_plural = _("escalations")
         ordering = ["created_at", "pk"]
-        constraints = [models.UniqueConstraint(fields=["incident", "key"], name="escalation_unique_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "key"], name="escalation_unique_key"),
+            models.UniqueConstraint(fields=["emergency", "key"], name="escalation_unique_emergency_key"),
+            models.CheckConstraint(
+                condition=models.Q(incident__isnull=False, emergency__isnull=True)
+                | models.Q(incident__isnull=True, emergency__isnull=False),
+                name="escalation_one_subject",
+            ),
+        ]
         indexes = [
             # The worker's question: which open escalations are due?
             models.Index(fields=["next_check_at"], condition=models.Q(state="open"), name="escalation_due"),
@@ -58,7 +83,17 @@ class Escalation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.incident.reference}: {self.role_key}"
+        return f"{self.subject.reference}: {self.role_key}"
+
+    @property
+    def subject(self) -> Any:
+        """The incident or the emergency; both have ``reference``, ``organization`` and ``policy``."""
+        return self.incident if self.incident_id else self.emergency
+
+    def subject_data(self) -> dict[str, str]:
+        """How the journal names what this escalation is about."""
+        subject = self.subject
+        return {"incident" if self.incident_id else "emergency": subject.reference}
 
 
 class Page(models.Model):

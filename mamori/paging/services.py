@@ -88,27 +88,58 @@ def start_escalation(
         need_to_know.grant_for_duty(
             incident, actor=actor, role_key=role_key, duty=need_to_know.TOLD_BY_POLICY
         )
-    policy = document_of(incident.policy)
-    now = timezone.now()
-    names = chain_with_names(policy, incident.organization_id, role_key)
-    escalation = Escalation.objects.create(
-        incident=incident,
-        obligation=obligation,
+    return _begin(
+        Escalation(incident=incident, obligation=obligation),
+        actor=actor,
         key=key,
         role_key=role_key,
         text=text,
         basis=basis,
-        ack_minutes=ack_minutes or policy.escalation.default_ack_minutes,
-        chain=list(names),
-        created_at=now,
+        ack_minutes=ack_minutes,
     )
+
+
+def start_emergency_chain(
+    emergency: Any, *, actor: Any, key: str, role_key: str, text: str, basis: str, ack_minutes: int
+) -> Escalation:
+    """Page the command role of an emergency (katsushika 5(1)ア(ウ): 電算機管理者, then 代行者1・2・3).
+    Runs inside the caller's transaction (the declaration)."""
+    return _begin(
+        Escalation(emergency=emergency),
+        actor=actor,
+        key=key,
+        role_key=role_key,
+        text=text,
+        basis=basis,
+        ack_minutes=ack_minutes,
+    )
+
+
+def _begin(
+    escalation: Escalation,
+    *,
+    actor: Any,
+    key: str,
+    role_key: str,
+    text: str,
+    basis: str,
+    ack_minutes: int | None,
+) -> Escalation:
+    subject = escalation.subject
+    policy = document_of(subject.policy)
+    now = timezone.now()
+    names = chain_with_names(policy, subject.organization_id, role_key)
+    escalation.key, escalation.role_key, escalation.text, escalation.basis = key, role_key, text, basis
+    escalation.ack_minutes = ack_minutes or policy.escalation.default_ack_minutes
+    escalation.chain, escalation.created_at = list(names), now
+    escalation.save()
     record(
         actor=actor,
         action="escalation.started",
         obj=escalation,
-        organization=incident.organization,
+        organization=subject.organization,
         data={
-            "incident": incident.reference,
+            **escalation.subject_data(),
             "role": role_key,
             "text": text,
             "basis": basis,
@@ -143,8 +174,8 @@ def _page_next(escalation: Escalation, *, now: datetime, names: dict[int, str] |
                 actor=SYSTEM,
                 action="page.skipped_absent",
                 obj=page,
-                organization=escalation.incident.organization,
-                data={"incident": escalation.incident.reference, "recipient": username(page)},
+                organization=escalation.subject.organization,
+                data={**escalation.subject_data(), "recipient": username(page)},
             )
             escalation.step += 1
             continue
@@ -155,9 +186,9 @@ def _page_next(escalation: Escalation, *, now: datetime, names: dict[int, str] |
             actor=SYSTEM,
             action="page.sent",
             obj=page,
-            organization=escalation.incident.organization,
+            organization=escalation.subject.organization,
             data={
-                "incident": escalation.incident.reference,
+                **escalation.subject_data(),
                 "recipient": username(page),
                 "step": page.step,
                 "acting_for": page.acting_for.username if page.acting_for else None,
@@ -203,23 +234,22 @@ def _create_page(
 
 def _exhaust(escalation: Escalation, *, now: datetime) -> None:
     """Nobody in the chain acknowledged: page the fallback role's people and raise the banner."""
-    policy = document_of(escalation.incident.policy)
+    subject = escalation.subject
+    policy = document_of(subject.policy)
     fallback = policy.escalation.fallback_role
     escalation.state = EscalationState.EXHAUSTED
     escalation.next_check_at = None
     escalation.save(update_fields=["state", "next_check_at", "step"])
-    people = [
-        p for p in chain_for(policy, escalation.incident.organization_id, fallback) if not is_absent(p, now)
-    ]
+    people = [p for p in chain_for(policy, subject.organization_id, fallback) if not is_absent(p, now)]
     for person_id in people:
         _create_page(escalation, person_id, None, now=now, fallback=True)
     record(
         actor=SYSTEM,
         action="escalation.exhausted",
         obj=escalation,
-        organization=escalation.incident.organization,
+        organization=subject.organization,
         data={
-            "incident": escalation.incident.reference,
+            **escalation.subject_data(),
             "role": escalation.role_key,
             "fallback_role": fallback,
             "fallback_people": _usernames(people),
@@ -235,7 +265,7 @@ def acknowledge(page: Page, *, actor: Any, via: str) -> Escalation:
     with transaction.atomic():
         escalation = (
             Escalation.objects.select_for_update(of=("self",))
-            .select_related("incident")
+            .select_related("incident", "emergency")
             .get(pk=page.escalation_id)
         )
         page = Page.objects.select_for_update(of=("self",)).select_related("acting_for").get(pk=page.pk)
@@ -260,9 +290,9 @@ def acknowledge(page: Page, *, actor: Any, via: str) -> Escalation:
             actor=actor,
             action="page.acknowledged",
             obj=page,
-            organization=escalation.incident.organization,
+            organization=escalation.subject.organization,
             data={
-                "incident": escalation.incident.reference,
+                **escalation.subject_data(),
                 "role": escalation.role_key,
                 "via": via,
                 "acting_for": acted_for.username if acted_for else None,
@@ -286,7 +316,9 @@ def page_for_token(token: str) -> Page | None:
     if not token or len(token) > 100:
         return None
     return (
-        Page.objects.select_related("escalation__incident", "recipient", "acting_for")
+        Page.objects.select_related(
+            "escalation__incident", "escalation__emergency", "recipient", "acting_for"
+        )
         .filter(token_hash=token_hash(token))
         .first()
     )
@@ -300,7 +332,9 @@ def advance_due(*, limit: int = 100) -> int:
     for pk in claim(due, limit=limit, order_by="next_check_at"):
         with transaction.atomic():
             escalation = (
-                Escalation.objects.select_for_update(of=("self",)).select_related("incident").get(pk=pk)
+                Escalation.objects.select_for_update(of=("self",))
+                .select_related("incident", "emergency")
+                .get(pk=pk)
             )
             if (
                 escalation.state == EscalationState.OPEN
@@ -314,8 +348,10 @@ def advance_due(*, limit: int = 100) -> int:
 
 
 def _advance(escalation: Escalation, *, now: datetime) -> None:
-    incident = escalation.incident
-    if incident.state not in State.open_states():
+    subject = escalation.subject
+    # An incident closed, or an emergency ended, in the meantime: nobody needs to be told any more.
+    still_open = subject.state in State.open_states() if escalation.incident_id else subject.active
+    if not still_open:
         escalation.state, escalation.next_check_at = EscalationState.CANCELLED, None
         escalation.save(update_fields=["state", "next_check_at"])
         escalation.pages.filter(state=PageState.OPEN).update(state=PageState.CLOSED)
@@ -323,8 +359,8 @@ def _advance(escalation: Escalation, *, now: datetime) -> None:
             actor=SYSTEM,
             action="escalation.cancelled",
             obj=escalation,
-            organization=incident.organization,
-            data={"incident": incident.reference, "incident_state": incident.state},
+            organization=subject.organization,
+            data={**escalation.subject_data(), "subject_state": subject.state},
         )
         return
     for page in escalation.pages.filter(state=PageState.OPEN).select_related("recipient"):
@@ -334,8 +370,8 @@ def _advance(escalation: Escalation, *, now: datetime) -> None:
             actor=SYSTEM,
             action="page.expired",
             obj=page,
-            organization=incident.organization,
-            data={"incident": incident.reference, "recipient": page.recipient.username},
+            organization=subject.organization,
+            data={**escalation.subject_data(), "recipient": page.recipient.username},
         )
     escalation.step += 1
     _page_next(escalation, now=now)
@@ -378,6 +414,60 @@ def declare_absence(
     return absence
 
 
+def end_absence(absence: Absence, *, actor: Any, at: datetime) -> Absence:
+    """End an absence early (the person can be paged again from ``at``)."""
+    with transaction.atomic():
+        absence = Absence.objects.select_for_update().select_related("person").get(pk=absence.pk)
+        if absence.ends_at <= at:
+            return absence
+        absence.ends_at = max(at, absence.starts_at + timedelta(seconds=1))
+        absence.save(update_fields=["ends_at"])
+        record(
+            actor=actor,
+            action="absence.ended",
+            obj=absence,
+            organization=absence.person.organization,
+            data={"person": absence.person.username, "until": absence.ends_at.isoformat()},
+        )
+    return absence
+
+
+def skip_now(person: Any, *, reason: str, at: datetime | None = None) -> int:
+    """``person`` has become unavailable (they answered a roll-call that they cannot come): each chain
+    waiting on them skips them at once and pages the next person, as for a declared absence. Runs in
+    the caller's transaction, after the absence is saved; returns how many chains moved on."""
+    now = at or timezone.now()
+    moved = 0
+    open_pages = Page.objects.filter(
+        recipient=person, state=PageState.OPEN, is_fallback=False, escalation__state=EscalationState.OPEN
+    ).values_list("pk", "escalation_id")
+    for page_pk, escalation_pk in list(open_pages):
+        escalation = (
+            Escalation.objects.select_for_update(of=("self",))
+            .select_related("incident", "emergency")
+            .get(pk=escalation_pk)
+        )
+        page = Page.objects.select_for_update(of=("self",)).get(pk=page_pk)
+        if escalation.state != EscalationState.OPEN or page.state != PageState.OPEN:
+            continue
+        page.state = PageState.SKIPPED
+        page.save(update_fields=["state"])
+        Delivery.objects.filter(page=page, state__in=[DeliveryState.QUEUED, DeliveryState.RETRYING]).update(
+            state=DeliveryState.CANCELLED
+        )
+        record(
+            actor=SYSTEM,
+            action="page.skipped_absent",
+            obj=page,
+            organization=escalation.subject.organization,
+            data={**escalation.subject_data(), "recipient": person.username, "reason": reason},
+        )
+        escalation.step += 1
+        _page_next(escalation, now=now)
+        moved += 1
+    return moved
+
+
 BANNER_SCAN = 500  # exhausted chains read for the banner, across all organisations
 
 
@@ -391,7 +481,7 @@ def banner_escalations(organization_id: int | None) -> list[Escalation]:
     # instead (0.7 s on every page at 1M, docs/performance.md), depending on its statistics.
     exhausted = (
         Escalation.objects.filter(state=EscalationState.EXHAUSTED)
-        .select_related("incident")
+        .select_related("incident", "emergency")
         .order_by("next_check_at")[:BANNER_SCAN]  # the order of the index (state, next_check_at)
     )
-    return [e for e in exhausted if e.incident.organization_id == organization_id][:5]
+    return [e for e in exhausted if e.subject.organization_id == organization_id][:5]

@@ -22,3 +22,9 @@ def page_token(salt: str) -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def rollcall_token(salt: str) -> str:
+    """The link of one person's roll-call answer in one emergency (continuity.rollcall)."""
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"mamori.rollcall:{salt}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:40]

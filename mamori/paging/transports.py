@@ -78,33 +78,35 @@ class EmailTransport(Transport):
     channel = Channel.EMAIL
 
     def send(self, page: Page, message: Message, idempotency_key: str) -> str:
-        address = page.recipient.email
-        if not address:
-            raise TransportError("the person has no mail address", permanent=True)
-        connection = smtp_connection()
-        mail = EmailMessage(
-            message.subject,
-            message.body,
-            settings.MAMORI_MAIL_FROM,
-            [address],
-            connection=connection,
-            headers={"X-Mamori-Delivery": idempotency_key},
-        )
-        try:
-            mail.send()
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _msg in exc.recipients.values()]
-            raise TransportError(
-                f"recipient refused: {codes}", permanent=all(c >= 500 for c in codes)
-            ) from None
-        except smtplib.SMTPResponseException as exc:
-            raise TransportError(
-                f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
-            ) from None
-        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-            # The server is down or unreachable: worth trying again.
-            raise TransportError(f"{type(exc).__name__}: {exc}", permanent=False) from None
-        return f"sent to {address}"
+        return send_mail(page.recipient.email, message, idempotency_key)
+
+
+def send_mail(address: str, message: Message, idempotency_key: str) -> str:
+    """Mail ``message`` to ``address``; pages and the roll-call of an emergency both send this way."""
+    if not address:
+        raise TransportError("the person has no mail address", permanent=True)
+    connection = smtp_connection()
+    mail = EmailMessage(
+        message.subject,
+        message.body,
+        settings.MAMORI_MAIL_FROM,
+        [address],
+        connection=connection,
+        headers={"X-Mamori-Delivery": idempotency_key},
+    )
+    try:
+        mail.send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _msg in exc.recipients.values()]
+        raise TransportError(f"recipient refused: {codes}", permanent=all(c >= 500 for c in codes)) from None
+    except smtplib.SMTPResponseException as exc:
+        raise TransportError(
+            f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
+        ) from None
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        # The server is down or unreachable: worth trying again.
+        raise TransportError(f"{type(exc).__name__}: {exc}", permanent=False) from None
+    return f"sent to {address}"
 
 
 class WebhookTransport(Transport):
@@ -114,35 +116,40 @@ class WebhookTransport(Transport):
     channel = Channel.WEBHOOK
 
     def send(self, page: Page, message: Message, idempotency_key: str) -> str:
-        url = settings.MAMORI_WEBHOOK_URL
-        if not url:
-            raise TransportError("no webhook is configured", permanent=True)
-        body = json.dumps(
-            {**message.payload, "text": f"{message.subject}\n{message.ack_url}"}, ensure_ascii=False
-        ).encode()
-        timestamp = str(int(time.time()))
-        signature = sign(timestamp, body)
-        # The scheme is checked at start-up (settings: http or https only).
-        request = urllib.request.Request(  # noqa: S310
-            url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "X-Mamori-Timestamp": timestamp,
-                "X-Mamori-Signature": f"sha256={signature}",
-                "Idempotency-Key": idempotency_key,
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                return f"HTTP {response.status}"
-        except urllib.error.HTTPError as exc:
-            # 4xx: the receiver refuses this request as it is; 5xx and 429: try again later.
-            permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
-            raise TransportError(f"HTTP {exc.code}", permanent=permanent) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}", permanent=False) from None
+        return post_webhook(message, idempotency_key)
+
+
+def post_webhook(message: Message, idempotency_key: str) -> str:
+    """POST ``message`` to the configured chat webhook (pages and the roll-call)."""
+    url = settings.MAMORI_WEBHOOK_URL
+    if not url:
+        raise TransportError("no webhook is configured", permanent=True)
+    body = json.dumps(
+        {**message.payload, "text": f"{message.subject}\n{message.ack_url}"}, ensure_ascii=False
+    ).encode()
+    timestamp = str(int(time.time()))
+    signature = sign(timestamp, body)
+    # The scheme is checked at start-up (settings: http or https only).
+    request = urllib.request.Request(  # noqa: S310
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Mamori-Timestamp": timestamp,
+            "X-Mamori-Signature": f"sha256={signature}",
+            "Idempotency-Key": idempotency_key,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return f"HTTP {response.status}"
+    except urllib.error.HTTPError as exc:
+        # 4xx: the receiver refuses this request as it is; 5xx and 429: try again later.
+        permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
+        raise TransportError(f"HTTP {exc.code}", permanent=permanent) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise TransportError(f"{type(exc).__name__}: {exc}", permanent=False) from None
 
 
 def sign(timestamp: str, body: bytes) -> str:

@@ -41,12 +41,12 @@ def ack_by_link(request: HttpRequest, token: str) -> HttpResponse:
 def inbox(request: AuthedRequest) -> HttpResponse:
     items = (
         InboxMessage.objects.filter(recipient=request.user)
-        .select_related("page__escalation__incident")
+        .select_related("page__escalation__incident", "page__escalation__emergency")
         .order_by("-created_at")[:100]
     )
     open_pages = (
         Page.objects.filter(recipient=request.user, state=PageState.OPEN)
-        .select_related("escalation__incident")
+        .select_related("escalation__incident", "escalation__emergency")
         .order_by("deadline")
     )
     return render(request, "paging/inbox.html", {"items": items, "open_pages": open_pages})

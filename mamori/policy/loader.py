@@ -159,6 +159,12 @@ def _message(error: dict[str, Any]) -> str:
             return _("a trigger of kind count needs more_than")
         if code == "give_due_days_or_due_hours":
             return _("give either due_days or due_hours")
+        if code == "share_without_percent":
+            return _("convene: share needs share_percent")
+        if code == "teams_without_teams":
+            return _("convene: teams needs the list of teams")
+        if code == "reminder_out_of_range":
+            return _("reminders must be between 5 minutes and 24 hours after the first message")
         if code.startswith("permissions_missing:"):
             return _("these permissions are not granted to any role: %(names)s") % {
                 "names": code.split(":", 1)[1]
@@ -180,6 +186,10 @@ _REFERENCE_MESSAGES = {
         _("unknown classification axis “%(key)s” (not defined under classification.axes)") % {"key": d}
     ),
     "unknown_class": lambda d: _("unknown class “%(key)s” (not a level of that axis)") % {"key": d},
+    "unknown_team": lambda d: _("unknown team “%(key)s” (not defined under bcp.teams)") % {"key": d},
+    "intensity_without_scale": lambda d: (
+        _("min_intensity is given, but kind “%(key)s” is not declared with an intensity") % {"key": d}
+    ),
     "unknown_trigger": lambda d: (
         _("unknown trigger “%(key)s” (not defined under triggers of this body)") % {"key": d}
     ),

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .schema_base import KEY_PATTERN, Key, Rule, Strict
+from .schema_bcp import BcpSpec, bcp_problems, bcp_role_references
 from .schema_registers import (
     AssetRegisterSpec,
     AuditSpec,
@@ -352,6 +353,7 @@ class PolicyDocument(Strict):
     audits: AuditSpec | None = None
     outsourcing: OutsourcingSpec | None = None
     reviews: ReviewSpec | None = None
+    bcp: BcpSpec | None = None
 
     @field_validator("permissions")
     @classmethod
@@ -538,6 +540,15 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
                     Reference(path=("training", "exercises", j, "key"), code="duplicate_key", detail=kind.key)
                 )
             seen_kinds.add(kind.key)
+    if doc.bcp is not None:
+        for path, key in bcp_role_references(doc.bcp):
+            role_ref(path, key)
+        axes = (
+            {a.key: {lv.key for lv in a.levels} for a in doc.classification.axes}
+            if doc.classification
+            else {}
+        )
+        problems += [Reference(path=p, code=c, detail=d) for p, c, d in bcp_problems(doc.bcp, axes)]
     for i, action in enumerate(doc.emergency_actions):
         for j, key in enumerate(action.by):
             role_ref(("emergency_actions", i, "by", j), key)

@@ -1,6 +1,7 @@
 """The registers' objects for the authorization matrix (test_authorization_matrix.py): one of each in
 komae, and the URLs that show them."""
 
+from datetime import timedelta
 from typing import Any
 
 from mamori.advisories.inputs import AdvisoryInput, ProductInput
@@ -9,14 +10,28 @@ from mamori.assets.incident_links import set_affected_systems, start_cross_check
 from mamori.assets.information_assets import AssetInput, create_asset
 from mamori.assets.services import SoftwareInput, SystemInput, create_system, set_software
 from mamori.audits.models import Audit, AuditPlan, Finding
+from mamori.continuity.models import Emergency, RecoveryItem, RollCallEntry, VendorRequest
 from mamori.exception_measures.models import ExceptionMeasure
 from mamori.incidents.models import Incident
 from mamori.outsourcing.models import CloudApplication
+from mamori.paging.tokens import new_salt, rollcall_token, token_hash
 from mamori.training import services as training
 
 
 def register_urls(register: dict[str, Any], pk: int) -> dict[str, str]:
+    e = register["emergency"].pk
     return {
+        "continuity:list": "/emergencies/",
+        "continuity:declare": "/emergencies/declare/",
+        "continuity:detail": f"/emergencies/{e}/",
+        "continuity:live": f"/emergencies/{e}/live/",
+        "continuity:end": f"/emergencies/{e}/end/",
+        "continuity:report": f"/emergencies/{e}/report.docx",
+        "continuity:answer_for": f"/emergencies/{e}/rollcall/{register['entry'].pk}/",
+        "continuity:item": f"/emergencies/{e}/recovery/{register['item'].pk}/",
+        "continuity:vendor_request": f"/emergencies/{e}/recovery/{register['item'].pk}/vendor/",
+        "continuity:vendor_answer": f"/emergencies/{e}/vendor-requests/{register['vendor_request'].pk}/answer/",
+        "rollcall:answer": f"/rollcall/{register['rollcall_token']}/",
         "home:registers": "/registers/",
         "assets:list": "/systems/",
         "assets:export": "/systems/export/",
@@ -121,8 +136,26 @@ def registers(komae: Any, incident: Incident) -> dict[str, Any]:
         organization=komae.organization, service="x", provider="x", purpose="x", information="x",
         data_location="日本", applicant=admin, applied_at=now,
     )  # fmt: skip
+    # komae has no business-continuity plan: an emergency from before (made directly) tests that its pages
+    # refuse everyone and never fail; its roll-call link still answers (the token is the authority).
+    emergency = Emergency.objects.create(
+        organization=komae.organization, policy=incident.policy, reference="E2026-001", kind="earthquake",
+        kind_label="地震", intensity="6-", occurred_at=now, declared_at=now, declared_by=keeper,
+    )  # fmt: skip
+    salt = new_salt()
+    entry = RollCallEntry.objects.create(
+        emergency=emergency, person=admin, token_salt=salt, token_hash=token_hash(rollcall_token(salt)),
+        token_expires_at=now + timedelta(days=30), asked_at=now,
+    )  # fmt: skip
+    item = RecoveryItem.objects.create(
+        emergency=emergency, system=system, priority=1, priority_label="第1順位"
+    )
+    vendor_request = VendorRequest.objects.create(
+        item=item, vendor="x", request="x", requested_at=now, requested_by=keeper
+    )
     return {
         "system": system, "asset": asset, "cross_check": cross_check, "advisory": advisory,
         "advisory_check": advisory_check, "session": session, "measure": measure, "audit": audit,
-        "finding": finding, "cloud": cloud,
+        "finding": finding, "cloud": cloud, "emergency": emergency, "entry": entry, "item": item,
+        "vendor_request": vendor_request, "rollcall_token": rollcall_token(salt),
     }  # fmt: skip

@@ -232,6 +232,18 @@ URL_RULES: dict[str, tuple[str, Callable[[Any, World], bool]]] = {
         lambda p, w: sees_incident(p, w) and (is_(p, w, "system_admin") or access.can(p, "respond")),
     ),
     "exception_measures:list": ("GET", logged_in),
+    # komae's policy has no business-continuity plan: the list says so; nothing else opens for anyone.
+    "continuity:list": ("GET", logged_in),
+    "continuity:declare": ("GET", nobody),
+    "continuity:detail": ("GET", nobody),
+    "continuity:live": ("GET", nobody),
+    "continuity:end": ("POST", nobody),
+    "continuity:report": ("GET", nobody),
+    "continuity:answer_for": ("GET", nobody),
+    "continuity:item": ("GET", nobody),
+    "continuity:vendor_request": ("POST", nobody),
+    "continuity:vendor_answer": ("POST", nobody),
+    "rollcall:answer": ("GET", anyone),  # with the person's own link only
     "exception_measures:new": ("GET", nobody),
     "exception_measures:detail": ("GET", lambda p, w: is_(p, w, "system_admin")),  # the applicant's own
     "exception_measures:decide": ("POST", nobody),  # nobody holds an approving role in komae
