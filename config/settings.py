@@ -65,6 +65,10 @@ CSRF_TRUSTED_ORIGINS = [o.strip() for o in (env("MAMORI_CSRF_TRUSTED_ORIGINS") o
 # MAMORI_PUBLIC_ONLY=true serves nothing but the public report form (/report/) and /healthz, so this
 # process can sit on the internet-facing segment apart from the rest (DESIGN.md, users and where they sit).
 PUBLIC_ONLY = env_bool("MAMORI_PUBLIC_ONLY", False)
+# MAMORI_RELAY_ONLY=true makes this process the relay on the internet-facing segment: with a database of its
+# own, it serves the roll-call's one-tap links and the acknowledgement links and keeps only what they need;
+# the main instance's worker pushes the links out and collects the answers (mamori/relay, docs/operations.md).
+RELAY_ONLY = env_bool("MAMORI_RELAY_ONLY", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -97,6 +101,7 @@ INSTALLED_APPS = [
     "mamori.outsourcing",
     "mamori.reviews",
     "mamori.continuity",
+    "mamori.relay",
 ]
 
 MIDDLEWARE = [
@@ -116,7 +121,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls_public" if PUBLIC_ONLY else "config.urls"
+ROOT_URLCONF = "config.urls_relay" if RELAY_ONLY else "config.urls_public" if PUBLIC_ONLY else "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -274,6 +279,15 @@ if MAMORI_SMTP["use_tls"] and MAMORI_SMTP["use_ssl"]:
     raise ImproperlyConfigured("MAMORI_SMTP_STARTTLS and MAMORI_SMTP_TLS cannot both be true")
 MAMORI_MAIL_FROM = env("MAMORI_MAIL_FROM") or "mamori@localhost"
 # A chat tool's incoming webhook inside the network (optional); requests are signed with the secret.
+# The relay (RELAY_ONLY above): where the main instance reaches it, and the secret both sign requests with.
+MAMORI_RELAY_URL = (env("MAMORI_RELAY_URL") or "").rstrip("/")
+MAMORI_RELAY_SECRET = env("MAMORI_RELAY_SECRET") or ""
+if MAMORI_RELAY_URL and not MAMORI_RELAY_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("MAMORI_RELAY_URL must be an http:// or https:// address")
+if (MAMORI_RELAY_URL or RELAY_ONLY) and len(MAMORI_RELAY_SECRET) < 32:
+    raise ImproperlyConfigured(
+        "MAMORI_RELAY_SECRET must be set, at least 32 characters, on both sides of the relay"
+    )
 MAMORI_WEBHOOK_URL = env("MAMORI_WEBHOOK_URL") or ""
 MAMORI_WEBHOOK_SECRET = env("MAMORI_WEBHOOK_SECRET") or ""
 if MAMORI_WEBHOOK_URL and not MAMORI_WEBHOOK_URL.startswith(("http://", "https://")):

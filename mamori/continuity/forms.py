@@ -52,6 +52,19 @@ class DeclareForm(forms.Form):
         cast(forms.ChoiceField, self.fields["convene_teams"]).choices = [(t.key, t.label) for t in plan.teams]
 
 
+class DrillForm(DeclareForm):
+    """An exercise (katsushika 6(4)): the declaration of a drill emergency on a scenario, occurring now."""
+
+    def __init__(self, *args: Any, plan: BcpSpec, **kwargs: Any):
+        super().__init__(*args, plan=plan, **kwargs)
+        del self.fields["occurred_at"], self.fields["incident_reference"]
+        self.fields["scope"].label = _("Scenario")
+        self.fields["scope"].required = True
+        self.fields["scope"].help_text = _(
+            "What is assumed to have happened. Everyone is asked and paged as in a real emergency, marked as a drill."
+        )
+
+
 class AnswerForm(forms.Form):
     """The roll-call answer (職員安否確認票（参集予測票）): large radio buttons, usable on a phone."""
 

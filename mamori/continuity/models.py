@@ -208,6 +208,8 @@ class RecoveryItem(models.Model):
     )
     damage = models.TextField(_("damage and measures"), blank=True)
     expected_recovery_at = models.DateTimeField(_("expected recovery"), null=True, blank=True)
+    # When it was first found out of "not checked" (the drill's timings read it).
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     recovered_at = models.DateTimeField(_("recovered at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
     updated_by = models.ForeignKey(

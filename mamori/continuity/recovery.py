@@ -111,6 +111,8 @@ def update_item(item: RecoveryItem, data: ItemUpdate, *, actor: Any, version: in
         }
         item.status, item.damage = data.status, data.damage.strip()
         item.expected_recovery_at = data.expected_recovery_at
+        if data.status != RecoveryStatus.UNCHECKED and item.checked_at is None:
+            item.checked_at = now
         if data.status == RecoveryStatus.RECOVERED and item.recovered_at is None:
             item.recovered_at = now
         elif data.status != RecoveryStatus.RECOVERED:

@@ -9,7 +9,7 @@ an incident's — pages the next deputy at once (paging.services.skip_now).
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -166,8 +166,36 @@ class Answer:
     remote: bool | None = None
     message: str = ""
 
+    def as_payload(self) -> dict[str, Any]:
+        """As JSON, for the relay to keep until the main instance collects it."""
+        return {**asdict(self), "arrives_at": self.arrives_at.isoformat() if self.arrives_at else None}
 
-def _check(answer: Answer, now: datetime) -> None:
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "Answer":
+        arrives = payload.get("arrives_at")
+        return cls(
+            safety=str(payload.get("safety", "")),
+            convening=str(payload.get("convening", "")),
+            family=str(payload.get("family", Family.UNKNOWN)),
+            arrives_at=datetime.fromisoformat(arrives) if isinstance(arrives, str) and arrives else None,
+            remote=payload.get("remote") if isinstance(payload.get("remote"), bool) else None,
+            message=str(payload.get("message", ""))[: MESSAGE_MAX + 1],
+        )
+
+    @classmethod
+    def from_form(cls, data: dict[str, Any]) -> "Answer":
+        return cls(
+            safety=data["safety"],
+            convening=data["convening"],
+            family=data["family"],
+            arrives_at=data["arrives_at"],
+            remote=data["remote"],
+            message=data["message"],
+        )
+
+
+def check_answer(answer: Answer, now: datetime) -> None:
+    """What every answer must be, wherever it is given (here, or on the relay: mamori/relay)."""
     errors: dict[str, str] = {}
     if answer.safety not in Safety.values:
         errors["safety"] = _("Say whether you are safe.")
@@ -197,7 +225,7 @@ def answer(entry: RollCallEntry, data: Answer, *, actor: Any, via: str) -> RollC
             raise NotAllowed()
     elif getattr(actor, "pk", None) != entry.person_id:
         raise NotAllowed()
-    _check(data, now)
+    check_answer(data, now)
     with transaction.atomic():
         entry = (
             RollCallEntry.objects.select_for_update().select_related("emergency", "person").get(pk=entry.pk)

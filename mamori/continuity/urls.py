@@ -6,6 +6,7 @@ app_name = "continuity"
 urlpatterns = [
     path("", views.emergency_list, name="list"),
     path("declare/", views.declare, name="declare"),
+    path("drill/<int:session_pk>/", views.drill, name="drill"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/live/", views.live, name="live"),
     path("<int:pk>/end/", views.end, name="end"),

@@ -18,10 +18,20 @@ from mamori.assets.views import show_errors
 from mamori.http import AuthedRequest
 from mamori.incidents.errors import ServiceError
 from mamori.people.models import Organization
+from mamori.training.models import TrainingSession
+from mamori.training.services import may_record
 
-from . import access, recovery, rollcall, services
+from . import access, drills, recovery, rollcall, services
 from .choices import AnsweredVia, Intensity
-from .forms import AnswerForm, DeclareForm, EndForm, RecoveryForm, VendorAnswerForm, VendorRequestForm
+from .forms import (
+    AnswerForm,
+    DeclareForm,
+    DrillForm,
+    EndForm,
+    RecoveryForm,
+    VendorAnswerForm,
+    VendorRequestForm,
+)
 from .models import Emergency, RecoveryItem, RollCallEntry, VendorRequest
 from .report import headquarters_report
 
@@ -177,21 +187,8 @@ def _answer_form(request: HttpRequest, entry: RollCallEntry) -> AnswerForm:
 def _save_answer(form: AnswerForm, entry: RollCallEntry, *, actor: Any, via: str) -> bool:
     if not form.is_valid():
         return False
-    d = form.cleaned_data
     try:
-        rollcall.answer(
-            entry,
-            rollcall.Answer(
-                safety=d["safety"],
-                convening=d["convening"],
-                family=d["family"],
-                arrives_at=d["arrives_at"],
-                remote=d["remote"],
-                message=d["message"],
-            ),
-            actor=actor,
-            via=via,
-        )
+        rollcall.answer(entry, rollcall.Answer.from_form(form.cleaned_data), actor=actor, via=via)
     except ServiceError as exc:
         _forbidden_or_errors(form, exc)
         return False
@@ -375,6 +372,53 @@ def end(request: AuthedRequest, pk: int) -> HttpResponse:
             return redirect("continuity:detail", pk)
     context = {**_board_context(request, emergency), "end_form": form}
     return render(request, "continuity/detail.html", context, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def drill(request: AuthedRequest, session_pk: int) -> HttpResponse:
+    """Start an exercise of the plan as a drill emergency (katsushika 6(4))."""
+    plan = access.plan_of(request.user)
+    session = TrainingSession.objects.filter(organization=_organization(request), pk=session_pk).first()
+    if (
+        plan is None
+        or session is None
+        or not may_record(request.user)
+        or not access.may_declare(request.user)
+    ):
+        raise PermissionDenied
+    form = DrillForm(request.POST or None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            emergency = drills.start(
+                session,
+                services.Declaration(
+                    kind=d["kind"],
+                    occurred_at=timezone.now(),
+                    intensity=d["intensity"],
+                    headquarters=d["headquarters"],
+                    scope=d["scope"],
+                    convene=d["convene"],
+                    convene_teams=d["convene_teams"],
+                ),
+                actor=request.user,
+            )
+        except ServiceError as exc:
+            _forbidden_or_errors(form, exc)
+        else:
+            messages.success(request, _("The drill %(emergency)s has started.") % {"emergency": emergency})
+            return redirect("continuity:detail", emergency.pk)
+    return render(
+        request,
+        "continuity/declare.html",
+        {
+            "form": form,
+            "session": session,
+            "rules": [(k.label, [_rule_text(r) for r in k.convening]) for k in plan.kinds],
+        },
+        status=400 if form.is_bound else 200,
+    )
 
 
 @login_required

@@ -124,6 +124,7 @@ def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
     from mamori.outsourcing.services import remind_due_checks
     from mamori.paging.delivery import send_due
     from mamori.paging.services import advance_due
+    from mamori.relay.sync import sync as relay_sync
     from mamori.reviews.services import remind_due_reviews
 
     journal_check = JournalCheck()
@@ -135,6 +136,8 @@ def default_jobs(should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
         # An emergency's roll-call (katsushika 4(2) 安否確認): its messages, and reminders to the silent.
         Job("send_rollcall", lambda: rollcall.send_due(should_stop=should_stop), 0),
         Job("rollcall_reminders", rollcall.send_reminders, 60),
+        # The relay on the internet-facing segment, if there is one: links out, answers in.
+        Job("relay_sync", relay_sync, 15),
         # Started hourly as a process of its own; every pass looks whether it has ended.
         Job("check_journal", journal_check.start, 3600),
         Job("check_journal_verdict", journal_check.collect, 0),

@@ -39,7 +39,7 @@ def compose(page: Page) -> Message:
     policy = document_of(incident.policy)
     level = policy.level(incident.level)
     role = policy.role(escalation.role_key)
-    ack_url = settings.MAMORI_BASE_URL + reverse("paging:ack", args=[page_token(page.token_salt)])
+    ack_url = settings.MAMORI_LINK_BASE_URL + reverse("paging:ack", args=[page_token(page.token_salt)])
     with translation.override(page.recipient.language or "ja"):
         drill = _("[DRILL] ") if incident.is_drill else ""
         subject = _("%(drill)s[Mamori] %(ref)s %(level)s: please acknowledge") % {
@@ -85,7 +85,7 @@ def _compose_for_emergency(page: Page) -> Message:
     escalation = page.escalation
     emergency = escalation.subject
     role = document_of(emergency.policy).role(escalation.role_key)
-    ack_url = settings.MAMORI_BASE_URL + reverse("paging:ack", args=[page_token(page.token_salt)])
+    ack_url = settings.MAMORI_LINK_BASE_URL + reverse("paging:ack", args=[page_token(page.token_salt)])
     with translation.override(page.recipient.language or "ja"):
         drill = _("[DRILL] ") if emergency.is_drill else ""
         subject = _("%(drill)s[Mamori] Emergency %(emergency)s: please acknowledge") % {

@@ -186,6 +186,9 @@ _REFERENCE_MESSAGES = {
         _("unknown classification axis “%(key)s” (not defined under classification.axes)") % {"key": d}
     ),
     "unknown_class": lambda d: _("unknown class “%(key)s” (not a level of that axis)") % {"key": d},
+    "no_bcp": lambda d: (
+        _("exercise “%(key)s” runs as an emergency, but the policy has no bcp section") % {"key": d}
+    ),
     "unknown_team": lambda d: _("unknown team “%(key)s” (not defined under bcp.teams)") % {"key": d},
     "intensity_without_scale": lambda d: (
         _("min_intensity is given, but kind “%(key)s” is not declared with an intensity") % {"key": d}

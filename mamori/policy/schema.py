@@ -21,6 +21,7 @@ from .schema_registers import (
     OutsourcingSpec,
     ReviewSpec,
     TrainingSpec,
+    asset_register_problems,
 )
 
 # What a reporter may be asked for at intake (mutsu 別表第1 確認項目; edogawa 基準第27条第1項第1号).
@@ -506,7 +507,16 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
         role_ref(("publication", "report_to", j), key)
     for j, key in enumerate(doc.closure.prevention_with):
         role_ref(("closure", "prevention_with", j), key)
-    problems += _check_asset_register(doc)
+    if doc.asset_register is not None:
+        axes = (
+            {a.key: {lv.key for lv in a.levels} for a in doc.classification.axes}
+            if doc.classification
+            else {}
+        )
+        problems += [
+            Reference(path=p, code=c, detail=d)
+            for p, c, d in asset_register_problems(doc.asset_register, axes, {lv.value for lv in doc.levels})
+        ]
     if doc.exception_measures is not None:
         measures = doc.exception_measures
         for field_name in ("apply_roles", "approve_roles", "view_roles"):
@@ -540,6 +550,10 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
                     Reference(path=("training", "exercises", j, "key"), code="duplicate_key", detail=kind.key)
                 )
             seen_kinds.add(kind.key)
+            if kind.emergency and doc.bcp is None:
+                problems.append(
+                    Reference(path=("training", "exercises", j, "emergency"), code="no_bcp", detail=kind.key)
+                )
     if doc.bcp is not None:
         for path, key in bcp_role_references(doc.bcp):
             role_ref(path, key)
@@ -554,42 +568,4 @@ def check_references(doc: PolicyDocument) -> list[Reference]:
             role_ref(("emergency_actions", i, "by", j), key)
         for j, key in enumerate(action.report_after_to):
             role_ref(("emergency_actions", i, "report_after_to", j), key)
-    return problems
-
-
-def _check_asset_register(doc: PolicyDocument) -> list[Reference]:
-    problems: list[Reference] = []
-    spec = doc.asset_register
-    if spec is None:
-        return problems
-    seen: set[str] = set()
-    for i, segment in enumerate(spec.segments):
-        if segment.key in seen:
-            problems.append(
-                Reference(
-                    path=("asset_register", "segments", i, "key"), code="duplicate_key", detail=segment.key
-                )
-            )
-        seen.add(segment.key)
-    axes = {a.key for a in doc.classification.axes} if doc.classification else set()
-    levels = {lv.value for lv in doc.levels}
-    for i, hint in enumerate(spec.level_hints):
-        path = ("asset_register", "level_hints", i)
-        axis = doc.axis(hint.axis)
-        if axis is None:
-            problems.append(Reference(path=(*path, "axis"), code="unknown_axis", detail=hint.axis))
-        else:
-            known = {lv.key for lv in axis.levels}
-            for j, key in enumerate(hint.levels):
-                if key not in known:
-                    problems.append(Reference(path=(*path, "levels", j), code="unknown_class", detail=key))
-        if hint.suggest_level not in levels:
-            problems.append(
-                Reference(path=(*path, "suggest_level"), code="unknown_level", detail=str(hint.suggest_level))
-            )
-    for j, key in enumerate(spec.required_axes):
-        if key not in axes:
-            problems.append(
-                Reference(path=("asset_register", "required_axes", j), code="unknown_axis", detail=key)
-            )
     return problems

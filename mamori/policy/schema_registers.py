@@ -63,6 +63,9 @@ class ExerciseKind(Rule):
     key: Key = Field(pattern=KEY_PATTERN, max_length=50)
     label: str = Field(min_length=1, max_length=100)
     description: str | None = None
+    # Run as a drill emergency of the business-continuity plan (section bcp: roll-call, command chain,
+    # recovery checklist) instead of a drill incident (katsushika 6(4)).
+    emergency: bool = False
 
 
 class TrainingSpec(Rule):
@@ -126,3 +129,32 @@ class ReviewSpec(Rule):
 
     documents: list[ReviewedDocument] = Field(min_length=1)
     remind_days_before: list[int] = Field(default=[30, 7])
+
+
+Path = tuple[str | int, ...]
+
+
+def asset_register_problems(
+    spec: AssetRegisterSpec, axes: dict[str, set[str]], levels: set[int]
+) -> list[tuple[Path, str, str]]:
+    """Duplicate segments, unknown axes, classes and levels: (path, code, detail) for check_references."""
+    problems: list[tuple[Path, str, str]] = []
+    seen: set[str] = set()
+    for i, segment in enumerate(spec.segments):
+        if segment.key in seen:
+            problems.append((("asset_register", "segments", i, "key"), "duplicate_key", segment.key))
+        seen.add(segment.key)
+    for i, hint in enumerate(spec.level_hints):
+        path = ("asset_register", "level_hints", i)
+        if hint.axis not in axes:
+            problems.append(((*path, "axis"), "unknown_axis", hint.axis))
+        else:
+            for j, key in enumerate(hint.levels):
+                if key not in axes[hint.axis]:
+                    problems.append(((*path, "levels", j), "unknown_class", key))
+        if hint.suggest_level not in levels:
+            problems.append(((*path, "suggest_level"), "unknown_level", str(hint.suggest_level)))
+    for j, key in enumerate(spec.required_axes):
+        if key not in axes:
+            problems.append((("asset_register", "required_axes", j), "unknown_axis", key))
+    return problems

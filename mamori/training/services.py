@@ -184,7 +184,10 @@ def start_drill(session: TrainingSession, *, actor: Any, scenario: str) -> Incid
         raise Invalid(fields={"scenario": _("Give the scenario the report describes.")})
     with transaction.atomic():
         session = TrainingSession.objects.select_for_update().get(pk=session.pk)
-        if session.drill_incident_id:
+        if (
+            session.drill_incident_id
+            or TrainingSession.objects.filter(pk=session.pk, drill_emergency__isnull=False).exists()
+        ):
             raise WrongState(_("This exercise already has its drill incident."))
         received = submit_report(
             session.organization,

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mamori import wareki
 from mamori.assets.views import show_errors
+from mamori.continuity import drills
+from mamori.continuity.models import Emergency
 from mamori.http import AuthedRequest
 from mamori.incidents.access import can
 from mamori.incidents.errors import ServiceError
@@ -191,6 +193,9 @@ def _session_page(
         )
     ]
     recorder = may_record(request.user)
+    policy = active_policy(session.organization)
+    as_emergency = drills.exercise_runs_emergency(policy, session.kind)
+    emergency = Emergency.objects.filter(training_session=session).first()
     return render(
         request,
         "training/session.html",
@@ -200,7 +205,13 @@ def _session_page(
             "attendees": attendees,
             "timings": drill_timings(session.drill_incident) if session.drill_incident else None,
             "may_record": recorder,
-            "may_drill": recorder and session.kind != COURSE and not session.drill_incident_id,
+            "may_drill": recorder
+            and session.kind != COURSE
+            and not session.drill_incident_id
+            and not emergency,
+            "drill_as_emergency": as_emergency,
+            "drill_emergency": emergency,
+            "emergency_timings": drills.timings(emergency) if emergency else None,
             "attendance_form": forms.get("attendance_form")
             or AttendanceForm(
                 initial={"attendees": "\n".join(p.username for p in attendees)},

@@ -60,6 +60,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('unchecked', 'Not checked'), ('damaged', 'Damaged'), ('interim', 'Running on interim measures'), ('recovered', 'Recovered'), ('unaffected', 'No damage')], default='unchecked', max_length=20, verbose_name='status')),
                 ('damage', models.TextField(blank=True, verbose_name='damage and measures')),
                 ('expected_recovery_at', models.DateTimeField(blank=True, null=True, verbose_name='expected recovery')),
+                ('checked_at', models.DateTimeField(blank=True, null=True, verbose_name='checked at')),
                 ('recovered_at', models.DateTimeField(blank=True, null=True, verbose_name='recovered at')),
                 ('updated_at', models.DateTimeField(blank=True, null=True, verbose_name='updated at')),
                 ('version', models.PositiveIntegerField(default=1, verbose_name='version')),

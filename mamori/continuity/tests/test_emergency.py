@@ -10,7 +10,7 @@ from mamori.continuity import rollcall
 from mamori.continuity.choices import Convening, Safety
 from mamori.continuity.models import Emergency, RollCallEntry, RollCallNotice
 from mamori.continuity.services import COMMAND_KEY, Declaration, command_of, declare, end
-from mamori.incidents.errors import Invalid, NotAllowed
+from mamori.incidents.errors import Invalid, NotAllowed, WrongState
 from mamori.journal.models import JournalEntry
 from mamori.paging.choices import EscalationState, PageState
 from mamori.paging.models import Escalation
@@ -259,3 +259,52 @@ def test_answers_are_checked(katsushika):
     teams, _entries = rollcall.board(emergency)
     command = next(t for t in teams if t.key == "")
     assert (command.asked, command.answered, command.coming_now) == (4, 1, 1)
+
+
+def test_a_roll_call_exercise_runs_as_a_drill_and_its_timings_are_kept(katsushika, settings):
+    from mamori.continuity import drills
+    from mamori.continuity import recovery as checklist
+    from mamori.training import services as training
+
+    from .conftest import add_system
+
+    settings.MAMORI_PAGE_CHANNELS = ["inbox"]
+    add_system(katsushika, "S-1", "住民記録システム", "2")
+    session = training.record_session(
+        katsushika.organization,
+        actor=katsushika.system_admin,
+        data=training.SessionInput(
+            kind="contact_rollcall", title="緊急連絡・安否確認訓練", held_on=timezone.localdate()
+        ),
+    )
+    emergency = drills.start(
+        session,
+        Declaration(
+            kind="earthquake", intensity="6-", occurred_at=timezone.now(), scope="首都直下地震を想定"
+        ),
+        actor=katsushika.system_admin,
+    )
+    assert emergency.is_drill and emergency.training_session == session
+    message = katsushika.deputy_1.inbox.get()
+    assert message.subject.startswith("【訓練】")
+    for person in division_members(katsushika):
+        entry = RollCallEntry.objects.get(emergency=emergency, person=person)
+        rollcall.answer(
+            entry, rollcall.Answer(safety=Safety.SAFE, convening=Convening.NOW), actor=person, via="link"
+        )
+    item = emergency.recovery.get()
+    checklist.update_item(
+        item, checklist.ItemUpdate("recovered"), actor=katsushika.infrastructure_team, version=1
+    )
+    emergency = end(emergency, actor=katsushika.system_admin)
+
+    steps = {s.label: s for s in drills.timings(emergency)}
+    assert list(steps) == [
+        "宣言", "最初の安否回答", "課の半数が回答", "全員が回答", "指揮者の確定", "全システムの確認完了", "全システムの復旧", "解除",
+    ]  # fmt: skip
+    assert all(s.minutes is not None and s.minutes >= 0 for s in steps.values())
+    # A second drill of the same exercise is refused, as an incident drill would be.
+    with pytest.raises(WrongState):
+        drills.start(session, earthquake("6-"), actor=katsushika.system_admin)
+    with pytest.raises(WrongState):
+        training.start_drill(session, actor=katsushika.system_admin, scenario="x")

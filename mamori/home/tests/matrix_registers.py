@@ -23,6 +23,7 @@ def register_urls(register: dict[str, Any], pk: int) -> dict[str, str]:
     return {
         "continuity:list": "/emergencies/",
         "continuity:declare": "/emergencies/declare/",
+        "continuity:drill": f"/emergencies/drill/{register['session'].pk}/",
         "continuity:detail": f"/emergencies/{e}/",
         "continuity:live": f"/emergencies/{e}/live/",
         "continuity:end": f"/emergencies/{e}/end/",

@@ -235,6 +235,7 @@ URL_RULES: dict[str, tuple[str, Callable[[Any, World], bool]]] = {
     # komae's policy has no business-continuity plan: the list says so; nothing else opens for anyone.
     "continuity:list": ("GET", logged_in),
     "continuity:declare": ("GET", nobody),
+    "continuity:drill": ("GET", nobody),
     "continuity:detail": ("GET", nobody),
     "continuity:live": ("GET", nobody),
     "continuity:end": ("POST", nobody),
