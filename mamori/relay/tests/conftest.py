@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connections
 from django.test.testcases import LiveServerThread
@@ -26,8 +27,9 @@ class RelayHandler(WSGIHandler):
 @pytest.fixture
 def relay_server(transactional_db: None, settings: Any) -> Iterator[str]:
     override = {c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()}
+    # Static files as the test's main live server serves them (whitenoise serves them in production).
     thread = LiveServerThread(
-        "localhost", lambda _inner: RelayHandler(), connections_override=override, port=0
+        "localhost", lambda _inner: StaticFilesHandler(RelayHandler()), connections_override=override, port=0
     )
     thread.daemon = True
     for conn in override.values():
