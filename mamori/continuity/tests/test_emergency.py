@@ -308,3 +308,32 @@ def test_a_roll_call_exercise_runs_as_a_drill_and_its_timings_are_kept(katsushik
         drills.start(session, earthquake("6-"), actor=katsushika.system_admin)
     with pytest.raises(WrongState):
         training.start_drill(session, actor=katsushika.system_admin, scenario="x")
+
+
+def test_someone_who_cannot_come_is_skipped_by_an_incidents_chain_too(katsushika, settings):
+    """A cyber attack during the earthquake: the incident's page to the 電算機管理者 moves on to 代行者1 as soon
+    as the roll-call says the 電算機管理者 cannot come (katsushika 4 前文: both bodies work side by side)."""
+    from mamori.incidents.tests.scenario import report, triage
+
+    settings.MAMORI_PAGE_CHANNELS = ["inbox"]
+    incident = triage(katsushika, report(katsushika), level=2, category="cyber_attack")
+    chain = Escalation.objects.get(incident=incident, role_key="system_admin")
+    assert chain.pages.get(state=PageState.OPEN).recipient == katsushika.system_admin
+
+    emergency = declare(
+        katsushika.organization,
+        Declaration(kind="earthquake", intensity="6-", occurred_at=timezone.now(), incident_reference=incident.reference),
+        actor=katsushika.chief_system_officer,
+    )
+    assert emergency.incident == incident
+    entry = RollCallEntry.objects.get(emergency=emergency, person=katsushika.system_admin)
+    rollcall.answer(
+        entry,
+        rollcall.Answer(safety=Safety.SERIOUSLY_INJURED, convening=Convening.CANNOT),
+        actor=katsushika.liaison_team,
+        via="proxy",
+    )
+    page = chain.pages.get(state=PageState.OPEN)
+    assert (page.recipient, page.acting_for) == (katsushika.deputy_1, katsushika.system_admin)
+    skipped = JournalEntry.objects.filter(action="page.skipped_absent", data__incident=incident.reference).get()
+    assert skipped.data["recipient"] == katsushika.system_admin.username
