@@ -79,6 +79,29 @@ def board(emergency: Emergency) -> list[RecoveryItem]:
 
 
 @dataclass
+class VendorContact:
+    vendor: str
+    contacts: list[str]
+    systems: list[str]
+
+
+def vendor_contacts(items: list[RecoveryItem]) -> list[VendorContact]:
+    """事業者連絡先一覧 (katsushika 6(1)): each vendor of the checklist's systems with its contacts, from the
+    register of information systems, in the order the systems are to be recovered."""
+    found: dict[str, VendorContact] = {}
+    for item in items:
+        vendor = item.system.vendor.strip()
+        if not vendor:
+            continue
+        entry = found.setdefault(vendor, VendorContact(vendor, [], []))
+        contact = item.system.vendor_contact.strip()
+        if contact and contact not in entry.contacts:
+            entry.contacts.append(contact)
+        entry.systems.append(item.system.name)
+    return list(found.values())
+
+
+@dataclass
 class ItemUpdate:
     status: str
     damage: str = ""

@@ -394,6 +394,25 @@ def _deliver(notice: RollCallNotice, *, now: datetime) -> int:
     return 1
 
 
+def _reach(emergency: Emergency) -> dict[int, str]:
+    """Whether each person's messages got out: "sent" (one channel did), "failed" (every channel gave up:
+    the liaison team should telephone), "pending" (still trying). One query for the whole board."""
+    states: dict[int, set[str]] = {}
+    for entry_id, state in RollCallNotice.objects.filter(entry__emergency=emergency).values_list(
+        "entry_id", "state"
+    ):
+        states.setdefault(entry_id, set()).add(state)
+    reach = {}
+    for entry_id, seen in states.items():
+        if DeliveryState.SENT in seen:
+            reach[entry_id] = "sent"
+        elif seen <= {DeliveryState.FAILED, DeliveryState.CANCELLED} and DeliveryState.FAILED in seen:
+            reach[entry_id] = "failed"
+        elif seen & set(PENDING):
+            reach[entry_id] = "pending"
+    return reach
+
+
 @dataclass
 class TeamCount:
     key: str
@@ -420,7 +439,9 @@ def board(emergency: Emergency) -> tuple[list[TeamCount], list[RollCallEntry]]:
         .select_related("person", "answered_by")
         .order_by("pk")
     )
+    reach = _reach(emergency)
     for entry in entries:
+        entry.reach = reach.get(entry.pk, "")
         count = counts.setdefault(entry.team, TeamCount(entry.team, entry.team))
         count.asked += 1
         count.must_convene += entry.must_convene

@@ -141,13 +141,15 @@ def _rule_text(rule: Any) -> str:
 def _board_context(request: AuthedRequest, emergency: Emergency) -> dict[str, Any]:
     teams, entries = rollcall.board(emergency)
     mine = next((e for e in entries if e.person_id == request.user.pk), None)
+    items = recovery.board(emergency)
     return {
         "emergency": emergency,
         "command": services.command_of(emergency),
         "teams": teams,
         "entries": entries,
         "mine": mine,
-        "items": recovery.board(emergency),
+        "items": items,
+        "vendors": recovery.vendor_contacts(items),
         "may_work": access.may_work(request.user) and emergency.active,
         "may_declare": access.may_declare(request.user),
     }

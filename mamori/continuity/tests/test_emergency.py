@@ -322,7 +322,12 @@ def test_someone_who_cannot_come_is_skipped_by_an_incidents_chain_too(katsushika
 
     emergency = declare(
         katsushika.organization,
-        Declaration(kind="earthquake", intensity="6-", occurred_at=timezone.now(), incident_reference=incident.reference),
+        Declaration(
+            kind="earthquake",
+            intensity="6-",
+            occurred_at=timezone.now(),
+            incident_reference=incident.reference,
+        ),
         actor=katsushika.chief_system_officer,
     )
     assert emergency.incident == incident
@@ -335,5 +340,7 @@ def test_someone_who_cannot_come_is_skipped_by_an_incidents_chain_too(katsushika
     )
     page = chain.pages.get(state=PageState.OPEN)
     assert (page.recipient, page.acting_for) == (katsushika.deputy_1, katsushika.system_admin)
-    skipped = JournalEntry.objects.filter(action="page.skipped_absent", data__incident=incident.reference).get()
+    skipped = JournalEntry.objects.filter(
+        action="page.skipped_absent", data__incident=incident.reference
+    ).get()
     assert skipped.data["recipient"] == katsushika.system_admin.username

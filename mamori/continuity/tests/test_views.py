@@ -189,3 +189,26 @@ def test_the_board_costs_the_same_queries_for_a_larger_division(katsushika, quak
     quake.pk = bigger.pk
     assert RollCallEntry.objects.filter(emergency=bigger).count() == 23
     assert queries() == before
+
+
+def test_the_board_says_whose_message_did_not_get_through_and_lists_the_vendors(
+    katsushika, smtp_server, settings
+):
+    from mamori.continuity import rollcall
+
+    settings.MAMORI_PAGE_CHANNELS = ["email"]
+    add_system(katsushika, "S-1", "住民記録システム", "2", vendor="A社", vendor_contact="03-1111-2222")
+    add_system(katsushika, "S-2", "税務システム", "2", vendor="A社", vendor_contact="03-1111-2222")
+    smtp_server.mailbox.refuse.add(katsushika.deputy_3.email)
+    emergency = declare(
+        katsushika.organization,
+        Declaration(kind="earthquake", intensity="6-", occurred_at=timezone.now()),
+        actor=katsushika.chief_system_officer,
+    )
+    assert rollcall.send_due() == 12
+    page = client_for(katsushika.liaison_team).get(f"/emergencies/{emergency.pk}/").content.decode()
+    row = next(r for r in page.split("<tr>") if str(katsushika.deputy_3) in r and "参集対象" in r)
+    assert "通知が届きません。電話で確認してください" in row
+    assert page.count("通知済み") == 12
+    vendors = page[page.index('id="vendors"') :]
+    assert "A社" in vendors and "03-1111-2222" in vendors and "住民記録システム、税務システム" in vendors
