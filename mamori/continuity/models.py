@@ -136,6 +136,9 @@ class RollCallEntry(models.Model):
         "paging.Absence", verbose_name=_("absence"), null=True, blank=True, on_delete=models.PROTECT
     )
 
+    # Not stored: set by rollcall.board to say whether the person's messages got out.
+    reach = ""
+
     class Meta:
         verbose_name = _("roll-call entry")
         verbose_name_plural = _("roll-call entries")
