@@ -18,7 +18,7 @@ from mamori.incidents.errors import Invalid, NotAllowed, WrongState
 from mamori.incidents.models import Incident
 from mamori.journal.services import record
 from mamori.paging.choices import EscalationState, PageState
-from mamori.paging.models import Escalation, Page
+from mamori.paging.models import Escalation
 from mamori.paging.services import acknowledge, start_emergency_chain
 from mamori.people.models import Organization
 from mamori.policy.schema_bcp import BcpSpec
@@ -186,11 +186,19 @@ def end(emergency: Emergency, *, actor: Any, note: str = "") -> Emergency:
         emergency.end_note = note.strip()
         emergency.save(update_fields=["state", "ended_at", "ended_by", "end_note"])
         rollcall.close_rollcall(emergency, actor=actor, now=now)
-        chains = Escalation.objects.filter(
+        for chain in Escalation.objects.filter(
             emergency=emergency, state__in=[EscalationState.OPEN, EscalationState.EXHAUSTED]
-        )
-        Page.objects.filter(escalation__in=chains, state=PageState.OPEN).update(state=PageState.CLOSED)
-        chains.update(state=EscalationState.CANCELLED, next_check_at=None)
+        ):
+            chain.pages.filter(state=PageState.OPEN).update(state=PageState.CLOSED)
+            chain.state, chain.next_check_at = EscalationState.CANCELLED, None
+            chain.save(update_fields=["state", "next_check_at"])
+            record(
+                actor=actor,
+                action="escalation.cancelled",
+                obj=chain,
+                data={"emergency": emergency.reference, "subject_state": emergency.state},
+                organization=emergency.organization,
+            )
         record(actor=actor, action="emergency.ended", obj=emergency, data={"note": emergency.end_note})
     return emergency
 

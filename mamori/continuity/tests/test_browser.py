@@ -68,6 +68,8 @@ def test_earthquake_roll_call_on_a_phone_and_the_recovery_board(
     assert phone.locator("#must").inner_text() == ja(
         "You are called in: come to your post if you safely can."
     )
+    # Each group of choices is named by its question (fieldset and legend), as a screen reader announces it.
+    assert form.get_by_role("group", name=re.compile(ja("Can you come to your post?"))).count() == 1
     form.locator("input[name=safety][value=injured]").check()
     form.locator("input[name=family][value=safe]").check()
     form.locator("input[name=convening][value=cannot]").check()
