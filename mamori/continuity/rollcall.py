@@ -97,11 +97,11 @@ def _queue(entries: list[RollCallEntry], kind: str, *, now: datetime) -> None:
         ]
     )
     if Channel.INBOX in channels:
-        for entry in entries:
-            message = compose(entry, kind)
-            InboxMessage.objects.create(
-                recipient=entry.person, subject=message.subject[:300], body=message.body, created_at=now
-            )
+        messages = [(entry, compose(entry, kind)) for entry in entries]
+        InboxMessage.objects.bulk_create(
+            InboxMessage(recipient=entry.person, subject=m.subject[:300], body=m.body, created_at=now)
+            for entry, m in messages
+        )
 
 
 def compose(entry: RollCallEntry, kind: str) -> Message:
