@@ -78,6 +78,11 @@ def board(emergency: Emergency) -> list[RecoveryItem]:
     return items
 
 
+def progress(items: list[RecoveryItem]) -> list[tuple[str, str, int]]:
+    """How many systems are in each state, in the order of the states: (status, label, count)."""
+    return [(s.value, str(s.label), sum(i.status == s for i in items)) for s in RecoveryStatus]
+
+
 @dataclass
 class VendorContact:
     vendor: str

@@ -150,6 +150,7 @@ def _board_context(request: AuthedRequest, emergency: Emergency) -> dict[str, An
         "mine": mine,
         "items": items,
         "vendors": recovery.vendor_contacts(items),
+        "progress": recovery.progress(items),
         "may_work": access.may_work(request.user) and emergency.active,
         "may_declare": access.may_declare(request.user),
     }

@@ -109,6 +109,8 @@ def test_earthquake_roll_call_on_a_phone_and_the_recovery_board(
     form.locator("textarea[name=damage]").fill("データセンターとの回線断")
     submit(desk, form)
     assert desk.locator("#recovery .status-damaged").count() == 1
+    progress = desk.locator("#recovery-progress").inner_text()
+    assert "被害あり（停止） 1" in progress and "未確認 2" in progress
     screenshot(desk, "continuity-board")
 
     # The report for the headquarters downloads as Word.
