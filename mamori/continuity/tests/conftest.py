@@ -7,7 +7,7 @@ import pytest
 
 from mamori.assets.models import InformationSystem
 from mamori.conftest import PASSWORD, Org, make_org
-from mamori.paging.tests.conftest import smtp_server  # noqa: F401 (a fixture)
+from mamori.paging.tests.conftest import smtp_server, webhook_receiver  # noqa: F401 (fixtures)
 from mamori.people.models import Role
 from mamori.people.services import assign_role, create_person
 

@@ -344,3 +344,21 @@ def test_someone_who_cannot_come_is_skipped_by_an_incidents_chain_too(katsushika
         action="page.skipped_absent", data__incident=incident.reference
     ).get()
     assert skipped.data["recipient"] == katsushika.system_admin.username
+
+
+def test_the_roll_call_goes_to_the_chat_webhook_signed(katsushika, webhook_receiver, settings):
+    from mamori.paging.transports import sign
+
+    settings.MAMORI_PAGE_CHANNELS = ["webhook"]
+    emergency = declare(
+        katsushika.organization, earthquake("5+", headquarters=True), actor=katsushika.chief_system_officer
+    )
+    assert rollcall.send_due() == 13
+    assert len(webhook_receiver.requests) == 13
+    posted = {r.json["recipient"]: r for r in webhook_receiver.requests}
+    called = posted[katsushika.system_admin.username]
+    assert called.json["emergency"] == emergency.reference and called.json["must_convene"] is True
+    assert called.json["answer_url"] in called.json["text"] and "安否確認" in called.json["text"]
+    assert posted[katsushika.business_system_team.username].json["must_convene"] is False
+    timestamp = called.headers["X-Mamori-Timestamp"]
+    assert called.headers["X-Mamori-Signature"] == f"sha256={sign(timestamp, called.body)}"
