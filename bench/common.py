@@ -337,6 +337,16 @@ def newest_source() -> float:
     return newest
 
 
+def timed(fn: Any, runs: int) -> tuple[list[float], Any]:
+    """Run ``fn`` ``runs`` times in this process: the milliseconds of each run, and the last result."""
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times, result
+
+
 def write_doc(bench: str, key: str, body: str, *, title: str, opening: str = "begin") -> None:
     """Replace this benchmark's section for ``key`` (a database) in docs/performance.md, or append it
     under a ``## bench: title`` heading; the hand-written text around the markers is left alone.

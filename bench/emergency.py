@@ -19,7 +19,7 @@ import statistics
 import time
 from typing import Any
 
-from common import database_options, machine, scratch, write_doc
+from common import database_options, machine, scratch, timed, write_doc
 from dataset import database_label, setup_django
 
 MEMBERS = 300
@@ -63,15 +63,6 @@ def build() -> Any:
         for n in range(SYSTEMS)
     )
     return org
-
-
-def timed(fn: Any, runs: int) -> tuple[list[float], Any]:
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return times, result
 
 
 def measure(runs: int) -> dict[str, Any]:

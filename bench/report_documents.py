@@ -20,7 +20,7 @@ import tempfile
 import time
 from typing import Any
 
-from common import database_options, machine, scratch, write_doc
+from common import database_options, machine, scratch, timed, write_doc
 from dataset import database_label, setup_django
 
 ACTIONS = 500
@@ -63,15 +63,6 @@ def build_incident() -> tuple[Any, Any]:
             holder="情報システム係 金庫",
         )
     return org, scenario.close(org, incident)
-
-
-def timed(fn: Any, runs: int) -> tuple[list[float], Any]:
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return times, result
 
 
 def measure(runs: int) -> dict[str, Any]:

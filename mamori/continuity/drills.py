@@ -2,7 +2,6 @@
 as a real emergency (declaration, roll-call, command chain, recovery checklist), flagged as a drill from
 the first message on, kept in the training register with the minutes each step took."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from mamori.incidents.errors import NotAllowed, WrongState
 from mamori.journal.services import record
 from mamori.paging.models import Escalation
 from mamori.training.models import COURSE, TrainingSession
-from mamori.training.services import may_record
+from mamori.training.services import Step, may_record
 
 from . import services
 from .choices import RecoveryStatus
@@ -46,13 +45,6 @@ def start(session: TrainingSession, data: services.Declaration, *, actor: Any) -
             data={"emergency": emergency.reference, "scenario": data.scope},
         )
     return emergency
-
-
-@dataclass
-class Step:
-    label: str
-    at: datetime | None
-    minutes: float | None  # since the declaration
 
 
 def timings(emergency: Emergency) -> list[Step]:

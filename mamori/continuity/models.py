@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.paging.models import Outbox
+
 from .choices import (
     AnsweredVia,
     Convening,
@@ -160,22 +162,13 @@ class RollCallEntry(models.Model):
         return self.answered_at is not None
 
 
-class RollCallNotice(models.Model):
+class RollCallNotice(Outbox):
     """One message of the roll-call on one channel; the worker sends it and keeps what happened."""
 
     entry = models.ForeignKey(
         RollCallEntry, verbose_name=_("roll-call entry"), on_delete=models.PROTECT, related_name="notices"
     )
     kind = models.CharField(_("kind"), max_length=10, choices=NoticeKind.choices)
-    channel = models.CharField(_("channel"), max_length=20)
-    state = models.CharField(_("state"), max_length=20, default="queued")
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt"))
-    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
-    claimed_by = models.CharField(_("claimed by"), max_length=40, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
 
     class Meta:
         verbose_name = _("roll-call message")

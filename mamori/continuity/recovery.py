@@ -179,8 +179,9 @@ def request_vendor(
         errors["vendor"] = _("Name the vendor.")
     if not request.strip():
         errors["request"] = _("Say what was asked.")
-    if len(vendor) > 200 or len(contact) > 200:
-        errors["contact" if len(contact) > 200 else "vendor"] = _("At most %(n)s characters.") % {"n": 200}
+    for name, value in (("vendor", vendor), ("contact", contact)):
+        if len(value) > 200:
+            errors[name] = _("At most %(n)s characters.") % {"n": 200}
     if len(request) > TEXT_MAX:
         errors["request"] = _("At most %(n)s characters.") % {"n": TEXT_MAX}
     if errors:

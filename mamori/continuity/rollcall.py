@@ -24,7 +24,7 @@ from mamori.incidents.errors import Invalid, NotAllowed, WrongState
 from mamori.journal.services import record
 from mamori.paging.choices import Channel, DeliveryState
 from mamori.paging.claims import claim
-from mamori.paging.delivery import backoff
+from mamori.paging.delivery import PENDING, mark_cancelled, mark_failed, mark_sent
 from mamori.paging.models import Absence, InboxMessage
 from mamori.paging.services import declare_absence, end_absence, skip_now
 from mamori.paging.tokens import new_salt, rollcall_token, token_hash
@@ -42,7 +42,6 @@ SYSTEM = "Mamori (roll-call)"
 MESSAGE_MAX = 2000
 # Sent by the worker; the in-app inbox is written at once (it is our own table).
 SENT_CHANNELS = (Channel.EMAIL, Channel.WEBHOOK)
-PENDING = (DeliveryState.QUEUED, DeliveryState.RETRYING)
 
 
 def answer_url(entry: RollCallEntry) -> str:
@@ -360,12 +359,10 @@ def send_due(*, limit: int = 100, should_stop: Callable[[], bool] = lambda: Fals
 
 def _deliver(notice: RollCallNotice, *, now: datetime) -> int:
     entry = notice.entry
-    if entry.answered_at is not None or not entry.emergency.active:
-        RollCallNotice.objects.filter(pk=notice.pk).update(
-            state=DeliveryState.CANCELLED, claimed_until=None, claimed_by=""
-        )
+    if entry.answered_at is not None or not entry.emergency.active or notice.state not in PENDING:
+        mark_cancelled(notice)
         return 0
-    attempts = notice.attempts + 1
+    notice.attempts += 1
     message = compose(entry, notice.kind)
     try:
         if notice.channel == Channel.EMAIL:
@@ -373,24 +370,9 @@ def _deliver(notice: RollCallNotice, *, now: datetime) -> int:
         else:
             post_webhook(message, notice.idempotency_key)
     except TransportError as exc:
-        give_up = exc.permanent or attempts >= settings.MAMORI_DELIVERY_MAX_ATTEMPTS
-        RollCallNotice.objects.filter(pk=notice.pk).update(
-            attempts=attempts,
-            last_error=exc.detail[:2000],
-            claimed_until=None,
-            claimed_by="",
-            state=DeliveryState.FAILED if give_up else DeliveryState.RETRYING,
-            next_attempt_at=now + backoff(attempts),
-        )
+        mark_failed(notice, exc, now=now)
         return 0
-    RollCallNotice.objects.filter(pk=notice.pk).update(
-        attempts=attempts,
-        state=DeliveryState.SENT,
-        sent_at=now,
-        last_error="",
-        claimed_until=None,
-        claimed_by="",
-    )
+    mark_sent(notice, now=now)
     return 1
 
 

@@ -5,7 +5,7 @@ and its messages for every member of the division (rollcall.py), the command cha
 代行者1・2・3: paging), the recovery checklist of every system in use (recovery.py), and the journal.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,6 +44,12 @@ class Declaration:
     convene_teams: list[str] | None = None
     incident_reference: str = ""
     is_drill: bool = False
+
+    @classmethod
+    def from_form(cls, data: dict[str, Any], **given: Any) -> "Declaration":
+        """From a form's cleaned data (forms.DeclareForm, or DrillForm with ``given`` for what it lacks)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names}, **given)
 
 
 def plan_of_org(organization: Organization) -> tuple[Any, BcpSpec]:

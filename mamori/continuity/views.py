@@ -84,21 +84,9 @@ def declare(request: AuthedRequest) -> HttpResponse:
         initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)},
     )
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
             emergency = services.declare(
-                _organization(request),
-                services.Declaration(
-                    kind=d["kind"],
-                    occurred_at=d["occurred_at"],
-                    intensity=d["intensity"],
-                    headquarters=d["headquarters"],
-                    scope=d["scope"],
-                    convene=d["convene"],
-                    convene_teams=d["convene_teams"],
-                    incident_reference=d["incident_reference"],
-                ),
-                actor=request.user,
+                _organization(request), services.Declaration.from_form(form.cleaned_data), actor=request.user
             )
         except ServiceError as exc:
             _forbidden_or_errors(form, exc)
@@ -392,19 +380,10 @@ def drill(request: AuthedRequest, session_pk: int) -> HttpResponse:
         raise PermissionDenied
     form = DrillForm(request.POST or None, plan=plan)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
             emergency = drills.start(
                 session,
-                services.Declaration(
-                    kind=d["kind"],
-                    occurred_at=timezone.now(),
-                    intensity=d["intensity"],
-                    headquarters=d["headquarters"],
-                    scope=d["scope"],
-                    convene=d["convene"],
-                    convene_teams=d["convene_teams"],
-                ),
+                services.Declaration.from_form(form.cleaned_data, occurred_at=timezone.now()),
                 actor=request.user,
             )
         except ServiceError as exc:

@@ -7,7 +7,7 @@ channel: deadlines run whether or not mail got through.
 """
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
@@ -19,7 +19,7 @@ from mamori.policy.services import document_of
 
 from .choices import DeliveryState, EscalationState, PageState
 from .claims import claim
-from .models import Delivery, DeliveryAttempt, Page
+from .models import Delivery, DeliveryAttempt, Outbox, Page
 from .services import move_on_after_permanent_failure
 from .tokens import page_token
 from .transports import TRANSPORTS, Message, TransportError
@@ -161,7 +161,6 @@ def send_due(*, limit: int = 100, should_stop: Callable[[], bool] = lambda: Fals
 
 
 def deliver(delivery: Delivery) -> int:
-    pk = delivery.pk
     page = delivery.page
     now = timezone.now()
     # A late mail to someone whose deadline passed still goes out while nobody has acknowledged:
@@ -169,36 +168,54 @@ def deliver(delivery: Delivery) -> int:
     chain_open = page.escalation.state in (EscalationState.OPEN, EscalationState.EXHAUSTED)
     sendable = chain_open and page.state in (PageState.OPEN, PageState.EXPIRED)
     if not sendable or delivery.state not in PENDING:
-        Delivery.objects.filter(pk=pk).update(
-            state=DeliveryState.CANCELLED, claimed_until=None, claimed_by=""
-        )
+        mark_cancelled(delivery)
         return 0
     delivery.attempts += 1
     try:
         detail = TRANSPORTS[delivery.channel].send(page, compose(page), delivery.idempotency_key)
     except TransportError as exc:
-        give_up = exc.permanent or delivery.attempts >= settings.MAMORI_DELIVERY_MAX_ATTEMPTS
         DeliveryAttempt.objects.create(
             delivery=delivery, at=now, ok=False, permanent=exc.permanent, detail=exc.detail[:2000]
         )
-        Delivery.objects.filter(pk=pk, state__in=PENDING).update(
-            attempts=delivery.attempts,
-            last_error=exc.detail[:2000],
-            claimed_until=None,
-            claimed_by="",
-            state=DeliveryState.FAILED if give_up else DeliveryState.RETRYING,
-            next_attempt_at=now + backoff(delivery.attempts),
-        )
-        if give_up:
+        if mark_failed(delivery, exc, now=now):
             move_on_after_permanent_failure(page)
         return 0
     DeliveryAttempt.objects.create(delivery=delivery, at=now, ok=True, detail=detail[:2000])
-    Delivery.objects.filter(pk=pk, state__in=PENDING).update(
-        attempts=delivery.attempts,
+    mark_sent(delivery, now=now)
+    return 1
+
+
+# The outcome of one try of an ``Outbox`` row (a page's delivery, a roll-call message), whose ``attempts``
+# the caller has counted up. Written only while the row is still pending: an acknowledgement or the end of
+# an emergency may have cancelled it meanwhile.
+
+
+def mark_failed(item: Outbox, error: TransportError, *, now: datetime) -> bool:
+    """Retry later with backoff, or give up on this channel; returns whether it gave up."""
+    give_up = error.permanent or item.attempts >= settings.MAMORI_DELIVERY_MAX_ATTEMPTS
+    type(item)._default_manager.filter(pk=item.pk, state__in=PENDING).update(
+        attempts=item.attempts,
+        last_error=error.detail[:2000],
+        claimed_until=None,
+        claimed_by="",
+        state=DeliveryState.FAILED if give_up else DeliveryState.RETRYING,
+        next_attempt_at=now + backoff(item.attempts),
+    )
+    return give_up
+
+
+def mark_sent(item: Outbox, *, now: datetime) -> None:
+    type(item)._default_manager.filter(pk=item.pk, state__in=PENDING).update(
+        attempts=item.attempts,
         state=DeliveryState.SENT,
         sent_at=now,
         last_error="",
         claimed_until=None,
         claimed_by="",
     )
-    return 1
+
+
+def mark_cancelled(item: Outbox) -> None:
+    type(item)._default_manager.filter(pk=item.pk).update(
+        state=DeliveryState.CANCELLED, claimed_until=None, claimed_by=""
+    )

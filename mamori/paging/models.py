@@ -137,10 +137,10 @@ class Page(models.Model):
         return f"{self.escalation} → {self.recipient}"
 
 
-class Delivery(models.Model):
-    page = models.ForeignKey(
-        Page, verbose_name=_("page"), on_delete=models.PROTECT, related_name="deliveries"
-    )
+class Outbox(models.Model):
+    """A message to send on one channel, claimed and tried by the worker with backoff (delivery.py):
+    a page's ``Delivery``, and an emergency's roll-call message (continuity.RollCallNotice)."""
+
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     state = models.CharField(
         _("state"), max_length=20, choices=DeliveryState.choices, default=DeliveryState.QUEUED
@@ -153,6 +153,15 @@ class Delivery(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     # Sent with webhooks so that a receiver can drop a repeat after a worker crash.
     idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
+
+    class Meta:
+        abstract = True
+
+
+class Delivery(Outbox):
+    page = models.ForeignKey(
+        Page, verbose_name=_("page"), on_delete=models.PROTECT, related_name="deliveries"
+    )
 
     class Meta:
         verbose_name = _("delivery")

@@ -20,6 +20,11 @@ def page_token(salt: str) -> str:
     return mac.hexdigest()[:40]
 
 
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over ``timestamp.body``: how webhook requests and the relay's requests are signed."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

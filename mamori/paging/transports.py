@@ -2,8 +2,6 @@
 help (healthchecks' ``Transport``): a full mailbox or a chat tool that is down is transient; an
 address the server refuses, or a person with no address, is permanent and the chain moves on."""
 
-import hashlib
-import hmac
 import json
 import smtplib
 import time
@@ -19,6 +17,7 @@ from django.utils import timezone
 
 from .choices import Channel
 from .models import InboxMessage, Page
+from .tokens import signature
 
 
 class TransportError(Exception):
@@ -153,8 +152,7 @@ def post_webhook(message: Message, idempotency_key: str) -> str:
 
 
 def sign(timestamp: str, body: bytes) -> str:
-    secret = settings.MAMORI_WEBHOOK_SECRET.encode()
-    return hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return signature(settings.MAMORI_WEBHOOK_SECRET, timestamp, body)
 
 
 TRANSPORTS: dict[str, Transport] = {

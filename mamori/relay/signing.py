@@ -2,18 +2,18 @@
 ``timestamp.body`` under ``MAMORI_RELAY_SECRET`` (as the chat webhooks are, paging/transports.py), and
 refused when the timestamp is more than five minutes off: a captured request cannot be replayed later."""
 
-import hashlib
 import hmac
 import time
 
 from django.conf import settings
 
+from mamori.paging.tokens import signature
+
 WINDOW_SECONDS = 300
 
 
 def sign(timestamp: str, body: bytes) -> str:
-    secret = settings.MAMORI_RELAY_SECRET.encode()
-    return hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return signature(settings.MAMORI_RELAY_SECRET, timestamp, body)
 
 
 def headers(body: bytes) -> dict[str, str]:

@@ -215,7 +215,7 @@ def start_drill(session: TrainingSession, *, actor: Any, scenario: str) -> Incid
 class Step:
     label: str
     at: datetime | None
-    minutes: float | None  # since the report
+    minutes: float | None  # since the report (or the declaration of a drill emergency: continuity.drills)
 
 
 def drill_timings(incident: Incident) -> list[Step]:

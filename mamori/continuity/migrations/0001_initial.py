@@ -110,8 +110,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('first', 'First message'), ('reminder', 'Reminder')], max_length=10, verbose_name='kind')),
-                ('channel', models.CharField(max_length=20, verbose_name='channel')),
-                ('state', models.CharField(default='queued', max_length=20, verbose_name='state')),
+                ('channel', models.CharField(choices=[('inbox', 'In-app inbox'), ('email', 'Email'), ('webhook', 'Chat webhook')], max_length=20, verbose_name='channel')),
+                ('state', models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('retrying', 'Will retry'), ('failed', 'Failed'), ('cancelled', 'No longer needed')], default='queued', max_length=20, verbose_name='state')),
                 ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
                 ('next_attempt_at', models.DateTimeField(verbose_name='next attempt')),
                 ('claimed_until', models.DateTimeField(blank=True, null=True, verbose_name='claimed until')),
